@@ -1,0 +1,116 @@
+"""hotline: case management for a 12315 consumer-complaint hotline."""
+import secrets
+from pathlib import Path
+
+from flask import Flask, has_request_context, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(app: Flask) -> str:
+    """HOTLINE_SECRET_KEY, else one generated once into the instance folder (never in production)."""
+    if app.config.get("SECRET_KEY"):
+        return app.config["SECRET_KEY"]
+    if app.config["ENV"] == "production":
+        raise RuntimeError("HOTLINE_SECRET_KEY must be set in production")
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    # WAL lets readers work while one writer commits; foreign keys are off by default in SQLite.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    from config import Config
+
+    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"),
+                template_folder=str(PROJECT_ROOT / "templates"))
+    app.config.from_object(Config)
+    app.config.update(config or {})
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config["SECRET_KEY"] = _secret_key(app)
+    app.config["SQLALCHEMY_DATABASE_URI"] = (app.config.get("SQLALCHEMY_DATABASE_URI")
+                                             or app.config["DATABASE_URL"]
+                                             or f"sqlite:///{Path(app.instance_path) / 'hotline.db'}")
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + app.config["SQLALCHEMY_DATABASE_URI"][13:]
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    else:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    production = app.config["ENV"] == "production"
+    if production:  # served over HTTPS only: cookies never travel in clear text
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+
+    _bind_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    from hotline.cli import register_commands
+    register_commands(app)
+    return app
+
+
+def _select_locale():
+    # Simplified Chinese unless the user picked English (kept in the session).
+    if has_request_context() and session.get("lang") == "en":
+        return "en"
+    return "zh_Hans_CN"
+
+
+def _bind_extensions(app: Flask) -> None:
+    from hotline import models  # noqa: F401  (every table registered on the metadata)
+    from hotline.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from hotline.auth.models import User
+        return db.session.get(User, int(user_id))
+
+
+def _register_blueprints(app: Flask) -> None:
+    from hotline import api
+    from hotline.api.openapi import docs
+    from hotline.auth.views import bp as auth_bp
+    from hotline.cases.views import bp as cases_bp
+    from hotline.extensions import csrf
+    from hotline.intake.views import bp as intake_bp
+    from hotline.reference.views import bp as reference_bp
+
+    csrf.exempt(api.bp)  # token requests carry no cookie; cookie writes are checked in api.auth
+    for blueprint in (auth_bp, cases_bp, intake_bp, reference_bp, api.bp, docs):
+        app.register_blueprint(blueprint)
+    api.register_error_handlers(app)
+    import hotline.routing.operations  # noqa: F401  (outbox handlers register on import)
+    import hotline.sms.operations  # noqa: F401
+
+
+def _register_hooks(app: Flask) -> None:
+    from hotline.security import add_security_headers, inject_template_helpers
+    app.after_request(add_security_headers)
+    app.context_processor(inject_template_helpers)
+    from hotline.templating import register_template_helpers
+    register_template_helpers(app)

@@ -1,0 +1,54 @@
+"""The OpenAPI 3 document at /api/openapi.json, generated from the request schemas."""
+from flask import Blueprint, jsonify
+
+from hotline.cases.schemas import CaseIn
+
+docs = Blueprint("openapi", __name__)
+
+ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
+    "code": {"type": "string"}, "message": {"type": "string"},
+    "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}}
+
+
+def _errors(*codes: int) -> dict:
+    return {str(c): {"description": "error", "content": {"application/json": {"schema": ERROR}}} for c in codes}
+
+
+def document() -> dict:
+    schema = CaseIn.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.pop("$defs", {})
+    components["CaseIn"] = schema
+    components["Error"] = ERROR
+    case_number = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
+    obj = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+    list_params = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                   for n in ("status", "kind", "bureau", "channel", "overdue", "q", "page", "per_page")]
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "hotline 12315 API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "components": {"schemas": components,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": {
+            "/cases": {
+                "post": {"summary": "Register a case", "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/CaseIn"}}}},
+                    "responses": {"201": obj, **_errors(400, 401, 403, 413, 422, 503)}},
+                "get": {"summary": "List cases", "parameters": list_params,
+                        "responses": {"200": obj, **_errors(401, 422)}}},
+            "/cases/{number}": {"get": {"summary": "One case", "parameters": [case_number],
+                                        "responses": {"200": obj, **_errors(401, 404)}}},
+            "/callers/{phone}": {"get": {"summary": "A caller's earlier cases", "parameters": [
+                {"name": "phone", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": obj, **_errors(401, 422)}}},
+            "/answers": {"get": {"summary": "Search the answer bank", "parameters": [
+                {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}}],
+                "responses": {"200": obj, **_errors(401)}}},
+        },
+    }
+
+
+@docs.get("/api/openapi.json")
+def openapi_json():
+    return jsonify(document())

@@ -1,0 +1,172 @@
+"""Write side of cases: register a case with its first audit event, clocks, receipt SMS and the
+routing job, all in the caller's transaction. No request, no Flask globals beyond the config."""
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from hotline.auth.models import User
+from hotline.cases import numbers, personal_data
+from hotline.cases.models import Case, CaseEvent, CaseLink, CaseNumberCounter
+from hotline.cases.schemas import CaseIn, FieldErrors
+from hotline.deadlines.operations import meet_clock, start_clock
+from hotline.extensions import db
+from hotline.outbox.operations import enqueue
+from hotline.reference.models import Answer, Category, Station
+from hotline.sms.operations import queue_message
+from hotline.types import utcnow
+
+KIND_NAMES = {"complaint": "投诉", "report": "举报", "consultation": "咨询", "suggestion": "建议"}
+FIRST_CLOCK = {"complaint": "complaint_decision", "report": "report_verification",
+               "consultation": "consultation_reply", "suggestion": "consultation_reply"}
+
+
+@dataclass
+class Registered:
+    case: Case
+    query_code: str
+    linked: "Registered | None" = None
+
+
+def actor_label(actor: User | None) -> str:
+    return actor.display_name if actor else "system"
+
+
+def record_event(case: Case, action: str, actor: User | None, *, from_status: str | None,
+                 to_status: str | None, reason: str | None = None, note: str | None = None,
+                 data: dict | None = None, at: datetime | None = None) -> CaseEvent:
+    """Append one entry to the case's audit trail (every state change goes through here)."""
+    event = CaseEvent(case=case, at=at or utcnow(), actor_id=actor.id if actor else None,
+                      actor_label=actor_label(actor), action=action, from_status=from_status,
+                      to_status=to_status, reason=reason, note=note, data=data)
+    db.session.add(event)
+    return event
+
+
+def _counter_engine():
+    """A small pool of its own for the number counter: a request already holds a connection of the
+    main pool, and waiting for a second one there could starve the pool under load."""
+    engine = current_app.extensions.get("hotline_counter_engine")
+    if engine is None:
+        engine = create_engine(db.engine.url, pool_size=2, max_overflow=8, pool_pre_ping=True)
+        current_app.extensions["hotline_counter_engine"] = engine
+    return engine
+
+
+def allocate_case_number(day) -> str:
+    """The next number of the local day. On PostgreSQL the counter is bumped in a short transaction
+    of its own, so concurrent intakes never queue behind each other's open transactions; a number
+    lost to a rollback is simply never used (numbers are never reused)."""
+    key = f"{day:%Y%m%d}"
+    dialect = db.engine.dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (insert(CaseNumberCounter).values(day=key, last=1)
+            .on_conflict_do_update(index_elements=["day"], set_={"last": CaseNumberCounter.last + 1})
+            .returning(CaseNumberCounter.last))
+    if dialect == "postgresql":
+        with _counter_engine().begin() as conn:
+            sequence = conn.execute(stmt).scalar_one()
+    else:  # SQLite serialises writers anyway; a second connection would only wait for our lock
+        sequence = db.session.execute(stmt).scalar_one()
+    return numbers.format_case_number(day, sequence)
+
+
+def _resolve_station(data: CaseIn, actor: User | None) -> Station | None:
+    if actor is not None and actor.role == "station":
+        # Station staff always log for their own station, whatever the form said.
+        data.channel = "station"
+        return actor.station
+    if data.channel == "station" and not data.station:
+        raise FieldErrors({"station": str(_l("channel station needs the station's code"))})
+    if data.station and data.channel != "station":
+        raise FieldErrors({"station": str(_l("a station is given only with channel station"))})
+    if not data.station:
+        return None
+    station = db.session.scalar(select(Station).where(Station.code == data.station, Station.active))
+    if station is None:
+        raise FieldErrors({"station": str(_l("no such station"))})
+    return station
+
+
+def _check_categories(data: CaseIn) -> None:
+    wanted = {axis: getattr(data.category, axis) for axis in ("goods", "service", "issue")}
+    wanted = {axis: code for axis, code in wanted.items() if code}
+    if not wanted:
+        return
+    known = set(db.session.execute(
+        select(Category.axis, Category.code).where(Category.code.in_(wanted.values()))).all())
+    errors = {f"category.{axis}": str(_l("no such category"))
+              for axis, code in wanted.items() if (axis, code) not in known}
+    if errors:
+        raise FieldErrors(errors)
+
+
+def register_case(data: CaseIn, actor: User | None, now: datetime | None = None) -> Registered:
+    """登记: create a case (and, for a complaint that also reports a violation, its linked report)."""
+    now = now or utcnow()
+    tz = current_app.config["TIMEZONE"]
+    data.check_dates(now, tz)
+    station = _resolve_station(data, actor)
+    _check_categories(data)
+    answer = None
+    if data.answer_code:
+        answer = db.session.scalar(select(Answer).where(Answer.code == data.answer_code))
+        if answer is None:
+            raise FieldErrors({"answer_code": str(_l("no such answer in the answer bank"))})
+    registered = _register_one(data, data.kind, actor, station, answer, now, tz)
+    if data.also_report:
+        registered.linked = _register_one(data, "report", actor, station, None, now, tz)
+        db.session.add_all([
+            CaseLink(case_id=registered.case.id, linked_case_id=registered.linked.case.id),
+            CaseLink(case_id=registered.linked.case.id, linked_case_id=registered.case.id)])
+    return registered
+
+
+def _register_one(data: CaseIn, kind: str, actor: User | None, station: Station | None,
+                  answer: Answer | None, now: datetime, tz: str) -> Registered:
+    secret = current_app.config["SECRET_KEY"]
+    received_at = data.received_at or now
+    number = allocate_case_number(now.astimezone(ZoneInfo(tz)).date())
+    query_code = numbers.new_query_code()
+    consumer, business = data.consumer, data.business
+    case = Case(
+        number=number, kind=kind, channel=data.channel, status="registered",
+        received_at=received_at, registered_at=now, station=station, created_by=actor,
+        consumer_name=consumer.name, consumer_phone=consumer.phone,
+        consumer_id_number_enc=personal_data.encrypt(secret, consumer.id_number) if consumer.id_number else None,
+        consumer_id_number_tail=consumer.id_number[-4:] if consumer.id_number else None,
+        consumer_address=consumer.address, consumer_anonymous=consumer.anonymous,
+        business_name=business.name, business_address=business.address, business_uscc=business.uscc,
+        business_phone=business.phone, business_platform=business.platform, business_shop=business.shop,
+        category_goods=data.category.goods, category_service=data.category.service,
+        category_issue=data.category.issue, subject=data.subject, description=data.description,
+        demand=data.demand, amount=data.amount, occurred_on=data.occurred_on,
+        query_code_hash=numbers.hash_query_code(secret, number, query_code))
+    db.session.add(case)
+    db.session.flush()
+    record_event(case, "register", actor, from_status=None, to_status="registered",
+                 note=f"channel {data.channel}" + (f", station {station.code}" if station else ""), at=now)
+    clock = start_clock(case, FIRST_CLOCK[kind], received_at)
+    if data.answer and kind == data.kind:
+        # 当场答复: a consultation answered on the spot is closed at once.
+        case.answer, case.answer_id = data.answer, answer.id if answer else None
+        case.status, case.outcome, case.closed_at = "closed", "answered", now
+        record_event(case, "answer", actor, from_status="registered", to_status="closed",
+                     note=f"answer bank {answer.code}" if answer else None, at=now)
+        meet_clock(clock, now)
+    else:
+        enqueue("route_case", {"case_id": case.id}, dedupe_key=f"route_case:{case.id}")
+    if consumer.phone and not consumer.anonymous:
+        queue_message(kind="receipt", template_code="CASE_RECEIPT", case_id=case.id, to_phone=consumer.phone,
+                      params={"kind": KIND_NAMES[kind], "number": number, "code": query_code},
+                      dedupe_key=f"receipt:{number}")
+    return Registered(case=case, query_code=query_code)
+
+
+def count_cases() -> int:
+    return db.session.scalar(select(func.count(Case.id)))

@@ -1,0 +1,170 @@
+"""The shape of a case on the wire: what `POST /cases` and the intake pages accept.
+
+One pydantic model validates both the API's JSON and the console's form (flattened field names
+such as `consumer.phone`), so a rule is written once and its message names the same field."""
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from hotline.cases import validation
+
+KINDS = ("complaint", "report", "consultation", "suggestion")
+CHANNELS = ("phone", "web", "station", "walk_in", "letter", "national_platform")
+
+
+class FieldErrors(Exception):
+    """Invalid input, as {"path.to.field": "reason"}; the API answers 422, a page shows each message."""
+
+    def __init__(self, fields: dict[str, str]):
+        super().__init__(", ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+def _text(value):
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(str(_l("must be text")))
+    if "\x00" in value:  # PostgreSQL cannot store NUL in text
+        raise ValueError(str(_l("contains a NUL character")))
+    value = value.strip()
+    return value or None
+
+
+def _checked(check):
+    return lambda v: None if _text(v) is None else check(_text(v))
+
+
+Text = Annotated[str | None, BeforeValidator(_text)]
+Phone = Annotated[str | None, BeforeValidator(_checked(validation.check_phone))]
+Uscc = Annotated[str | None, BeforeValidator(_checked(validation.check_uscc))]
+IdNumber = Annotated[str | None, BeforeValidator(_checked(validation.check_id_number))]
+Amount = Annotated[Decimal | None, BeforeValidator(
+    lambda v: None if v is None or v == "" else validation.check_amount(v))]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=5000)
+
+
+class ConsumerIn(Strict):
+    name: Text = Field(None, max_length=64)
+    phone: Phone = None
+    id_number: IdNumber = None
+    address: Text = Field(None, max_length=255)
+    anonymous: bool = False
+
+
+class BusinessIn(Strict):
+    name: Text = Field(None, max_length=255)
+    address: Text = Field(None, max_length=255)
+    uscc: Uscc = None
+    phone: Text = Field(None, max_length=32)
+    platform: Text = Field(None, max_length=128)
+    shop: Text = Field(None, max_length=128)
+
+
+class CategoryIn(Strict):
+    goods: Text = Field(None, max_length=16)
+    service: Text = Field(None, max_length=16)
+    issue: Text = Field(None, max_length=16)
+
+
+class CaseIn(Strict):
+    kind: Literal[KINDS]
+    channel: Literal[CHANNELS]
+    station: Text = Field(None, max_length=32)
+    received_at: datetime | None = None
+    consumer: ConsumerIn = Field(default_factory=ConsumerIn)
+    business: BusinessIn = Field(default_factory=BusinessIn)
+    category: CategoryIn = Field(default_factory=CategoryIn)
+    subject: Annotated[str, BeforeValidator(_text)] = Field(max_length=255)
+    description: Text = None
+    demand: Text = Field(None, max_length=2000)
+    amount: Amount = None
+    occurred_on: date | None = None
+    answer: Text = None
+    answer_code: Text = Field(None, max_length=16)  # the answer-bank entry the operator used
+    also_report: bool = False  # the same call also reports a violation: log a linked report
+
+    @model_validator(mode="after")
+    def kind_rules(self):
+        errors: dict[str, str] = {}
+        if self.kind == "complaint":
+            if not self.consumer.phone:
+                errors["consumer.phone"] = str(_l("a complaint needs the consumer's phone"))
+            if not self.consumer.name and not self.consumer.anonymous:
+                errors["consumer.name"] = str(_l("a complaint needs the consumer's name"))
+        if self.kind in ("complaint", "report") and not (self.business.name or self.business.platform):
+            errors["business.name"] = str(_l("name the business (or the platform for an online seller)"))
+        if self.answer and self.kind not in ("consultation", "suggestion"):
+            errors["answer"] = str(_l("only a consultation or a suggestion is answered at once"))
+        if self.also_report and self.kind != "complaint":
+            errors["also_report"] = str(_l("only a complaint can carry a linked report"))
+        if errors:
+            raise FieldErrors(errors)
+        return self
+
+    def check_dates(self, now: datetime, tz: str) -> None:
+        """Dates against the clock: neither the receipt nor the purchase can lie in the future."""
+        errors = {}
+        zone = ZoneInfo(tz)
+        if self.received_at is not None:
+            if self.received_at.tzinfo is None:
+                self.received_at = self.received_at.replace(tzinfo=zone)
+            self.received_at = self.received_at.astimezone(UTC)
+            if self.received_at > now:
+                errors["received_at"] = str(_l("cannot be in the future"))
+        if self.occurred_on is not None:
+            received = (self.received_at or now).astimezone(zone).date()
+            if self.occurred_on > received:
+                errors["occurred_on"] = str(_l("cannot be after the case was received"))
+        if errors:
+            raise FieldErrors(errors)
+
+
+_MESSAGES = {
+    "missing": _l("required"),
+    "extra_forbidden": _l("unknown field"),
+    "literal_error": _l("must be one of the listed values"),
+    "string_too_long": _l("too long"),
+    "string_type": _l("must be text"),
+    "bool_parsing": _l("must be true or false"),
+    "bool_type": _l("must be true or false"),
+    "date_from_datetime_parsing": _l("not a date (YYYY-MM-DD)"),
+    "date_parsing": _l("not a date (YYYY-MM-DD)"),
+    "date_type": _l("not a date (YYYY-MM-DD)"),
+    "datetime_parsing": _l("not a date and time (ISO 8601)"),
+    "datetime_from_date_parsing": _l("not a date and time (ISO 8601)"),
+    "datetime_type": _l("not a date and time (ISO 8601)"),
+    "model_type": _l("must be an object"),
+    "model_attributes_type": _l("must be an object"),
+}
+
+
+def parse_case(data) -> CaseIn:
+    """Validate a case payload, raising FieldErrors with one message per field."""
+    if not isinstance(data, dict):
+        raise FieldErrors({"": str(_l("the body must be a JSON object"))})
+    try:
+        return CaseIn.model_validate(data)
+    except FieldErrors:
+        raise
+    except ValidationError as exc:
+        fields: dict[str, str] = {}
+        for err in exc.errors():
+            path = ".".join(str(p) for p in err["loc"]) or ""
+            if err["type"] == "value_error":
+                original = err.get("ctx", {}).get("error")
+                if isinstance(original, FieldErrors):
+                    fields.update(original.fields)
+                    continue
+                message = str(original) if original else err["msg"]
+            else:
+                message = str(_MESSAGES.get(err["type"], err["msg"]))
+            fields.setdefault(path, message)
+        raise FieldErrors(fields) from None

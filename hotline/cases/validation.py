@@ -1,0 +1,81 @@
+"""Field rules shared by the API and the pages: phones, credit codes, ID numbers, money, dates.
+
+Each `check_*` returns the normalised value or raises ValueError with a message for the user."""
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
+
+MAX_AMOUNT = Decimal("100000000.00")  # 1亿元: beyond this an amount is a typing error
+
+
+def check_phone(value: str) -> str:
+    """A Chinese phone number → national significant digits (13900001111, 041212345678)."""
+    raw = (value or "").strip().replace(" ", "").replace("-", "")
+    try:
+        parsed = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException:
+        raise ValueError(str(_l("not a phone number"))) from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError(str(_l("not a valid phone number")))
+    national = str(parsed.national_number)
+    if parsed.country_code != 86:
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return national if len(national) == 11 and national.startswith("1") else "0" + national
+
+
+def check_uscc(value: str) -> str:
+    """统一社会信用代码 (GB 32100-2015), 18 characters with a check character."""
+    try:
+        return uscc.validate(value.strip().upper())
+    except ValidationError:
+        raise ValueError(str(_l("not a valid unified social credit code (check character wrong)"))) from None
+
+
+def check_id_number(value: str) -> str:
+    """居民身份证号码, 18 characters with a check character and a real birth date."""
+    try:
+        return ric.validate(value.strip().upper())
+    except ValidationError:
+        raise ValueError(str(_l("not a valid resident ID number"))) from None
+
+
+def check_amount(value) -> Decimal:
+    """Yuan with at most two decimal places; floats are refused since they cannot hold 0.1 exactly."""
+    if isinstance(value, bool):
+        raise ValueError(str(_l("not an amount of money")))
+    if isinstance(value, float):  # the API parses JSON numbers as Decimal; a float only comes from code
+        value = repr(value)
+    try:
+        amount = Decimal(str(value).strip().replace(",", ""))
+    except (InvalidOperation, ValueError):
+        raise ValueError(str(_l("not an amount of money"))) from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(str(_l("must be zero or more")))
+    if amount.as_tuple().exponent < -2:
+        raise ValueError(str(_l("at most two decimal places")))
+    if amount > MAX_AMOUNT:
+        raise ValueError(str(_l("too large")))
+    return (amount + 0).quantize(Decimal("0.01"))  # + 0 turns -0 into 0
+
+
+def check_not_future(value: date, today: date) -> date:
+    if value > today:
+        raise ValueError(str(_l("cannot be in the future")))
+    return value
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """138****5678: enough for a caller to recognise, not enough to call."""
+    if not phone:
+        return phone
+    if len(phone) <= 7:
+        return phone[:2] + "*" * (len(phone) - 2)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def mask_id_number(tail: str | None) -> str | None:
+    return None if not tail else "*" * 14 + tail

@@ -1,0 +1,74 @@
+"""The statutory workflow (DESIGN.md §2) as data: which action each kind allows from which status,
+who may take it, where it leads and what it needs. Pure; the operation in `actions.py` applies it."""
+from dataclasses import dataclass
+
+ALL_KINDS = frozenset({"complaint", "report", "consultation", "suggestion"})
+OPEN_STATUSES = frozenset({"registered", "triage", "pending", "accepted", "suspended", "verifying"})
+SYSTEM = "system"  # the routing worker
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    kinds: frozenset[str]
+    from_statuses: frozenset[str]
+    to_status: str | None  # None: the status does not change (an extension)
+    roles: frozenset[str]
+    outcome: str | None = None
+    ground: str | None = None  # purpose of the statutory ground the action must cite
+    needs_reason: bool = False
+    needs_bureau: bool = False
+    needs_amount: bool = False
+
+
+def _t(action, kinds, sources, target, roles, **extra) -> Transition:
+    return Transition(action, frozenset(kinds), frozenset(sources), target, frozenset(roles), **extra)
+
+
+HANDLERS = {"bureau", "supervisor", "admin"}
+CENTRE = {"supervisor", "admin"}
+
+TRANSITIONS: tuple[Transition, ...] = (
+    _t("route", ALL_KINDS, {"registered"}, "pending", {SYSTEM}),  # or triage: the router decides
+    _t("assign", ALL_KINDS, {"triage", "registered"}, "pending", CENTRE, needs_bureau=True),
+    _t("return_to_centre", ALL_KINDS, {"pending"}, "triage", {"bureau"}, needs_reason=True),
+    # complaint (投诉)
+    _t("accept", {"complaint"}, {"pending"}, "accepted", HANDLERS),
+    _t("decline", {"complaint"}, {"pending"}, "closed", HANDLERS, outcome="declined", ground="decline"),
+    _t("suspend", {"complaint"}, {"accepted"}, "suspended", HANDLERS, needs_reason=True),
+    _t("resume", {"complaint"}, {"suspended"}, "accepted", HANDLERS),
+    _t("settle", {"complaint"}, {"accepted"}, "closed", HANDLERS, outcome="mediated", needs_amount=True),
+    _t("terminate", {"complaint"}, {"accepted", "suspended"}, "closed", HANDLERS, outcome="terminated",
+       ground="terminate"),
+    # report (举报)
+    _t("start_verification", {"report"}, {"pending"}, "verifying", HANDLERS),
+    _t("extend", {"report"}, {"pending", "verifying"}, None, CENTRE, needs_reason=True),
+    _t("file_case", {"report"}, {"verifying"}, "closed", HANDLERS, outcome="case_filed"),
+    _t("no_case", {"report"}, {"verifying"}, "closed", HANDLERS, outcome="no_case", ground="no_case"),
+    _t("decline", {"report"}, {"pending"}, "closed", HANDLERS, outcome="declined", ground="report_decline"),
+    # consultation (咨询) and suggestion (建议)
+    _t("answer", {"consultation", "suggestion"}, {"registered", "pending", "triage"}, "closed",
+       {"operator", "station", "bureau", "supervisor", "admin"}, outcome="answered", needs_reason=True),
+    # any open case: the consumer withdraws (told to the hotline or to the handler)
+    _t("withdraw", ALL_KINDS, OPEN_STATUSES, "closed", {"operator", "bureau", "supervisor", "admin"},
+       outcome="withdrawn"),
+)
+
+ACTIONS = tuple(sorted({t.action for t in TRANSITIONS}))
+
+
+def transition_for(kind: str, status: str, action: str) -> Transition | None:
+    """The transition this action takes from this status for this kind, or None if not allowed now."""
+    for t in TRANSITIONS:
+        if t.action == action and kind in t.kinds and status in t.from_statuses:
+            return t
+    return None
+
+
+def actions_for(kind: str, status: str, role: str) -> list[Transition]:
+    """What a user of this role may do next, for the action forms on the case page."""
+    return [t for t in TRANSITIONS if kind in t.kinds and status in t.from_statuses and role in t.roles]
+
+
+def known_action(kind: str, action: str) -> bool:
+    return any(t.action == action and kind in t.kinds for t in TRANSITIONS)

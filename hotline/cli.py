@@ -1,0 +1,159 @@
+"""The `hotline` command (DESIGN.md §3): a Flask CLI group over the app factory."""
+import getpass
+import sys
+from datetime import datetime
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, routes_command, shell_command
+from flask_migrate import upgrade
+from werkzeug.serving import run_simple
+
+from hotline.auth.models import ROLES
+from hotline.extensions import db
+
+
+def main() -> None:
+    from hotline import create_app
+    cli = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False,
+                     help="hotline: the 12315 case-management system.")
+    cli.add_command(shell_command)
+    cli.add_command(routes_command)
+    cli.main(prog_name="hotline")
+
+
+def init_database() -> dict[str, int]:
+    """Migrate to head and load the region pack; safe to run again."""
+    from hotline.reference.operations import load_region_pack
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    counts = load_region_pack(current_app.config["REGION"])
+    db.session.commit()
+    return counts
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Repeat: "):
+            raise click.ClickException("the passwords differ")
+        return first
+    lines = sys.stdin.read().splitlines()
+    if not lines:
+        raise click.ClickException("give the password on standard input")
+    if len(lines) > 1 and lines[1] and lines[1] != lines[0]:
+        raise click.ClickException("the passwords differ")
+    return lines[0]
+
+
+def _need_broker() -> None:
+    if not current_app.config.get("BROKER_URL"):
+        raise click.ClickException("no broker configured (HOTLINE_BROKER_URL); without one, `hotline run` "
+                                   "runs the jobs in-process")
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("init")
+    def init_command():
+        """Migrate the database to head and load the region pack (idempotent)."""
+        counts = init_database()
+        click.echo(f"database at head; region {current_app.config['REGION']} loaded: "
+                   + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+
+    @app.cli.command("demo")
+    @click.option("--cases", default=400, show_default=True, help="how many demo cases")
+    def demo_command(cases: int):
+        """`init`, plus demo users and a few hundred realistic cases; prints the demo log-ins."""
+        from hotline.demo import load_demo
+        init_database()
+        logins, created = load_demo(cases)
+        click.echo(f"{created} demo cases loaded. Demo log-ins (user / password):")
+        for username, password, role, where in logins:
+            click.echo(f"  {username:<14} {password:<16} {role:<11} {where}")
+
+    @app.cli.command("run")
+    @click.option("--port", default=5000, show_default=True)
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    def run_command(port: int, host: str):
+        """The web app; with no broker configured, outbox jobs run in-process."""
+        from hotline.outbox.relay import start_relay
+        start_relay(current_app._get_current_object())  # runs jobs here, or publishes them to the broker
+        click.echo(f"hotline on http://{host}:{port}/ (database: {db.engine.url.render_as_string()})")
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
+
+    @app.cli.command("worker", context_settings={"ignore_unknown_options": True})
+    @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+    def worker_command(celery_args):
+        """The Celery worker (threads pool; extra arguments go to `celery worker`)."""
+        _need_broker()
+        from workers import QUEUE_NAMES, celery_app
+        celery_app.worker_main(["worker", "--pool", "threads", "--concurrency", "8", "--loglevel", "INFO",
+                                "--queues", ",".join(QUEUE_NAMES), *celery_args])
+
+    @app.cli.command("beat", context_settings={"ignore_unknown_options": True})
+    @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+    def beat_command(celery_args):
+        """The Celery scheduler (outbox relay, deadline sweeps)."""
+        _need_broker()
+        from workers import celery_app
+        celery_app.start(["beat", "--loglevel", "INFO", *celery_args])
+
+    users = click.Group("users", help="Staff accounts.")
+    app.cli.add_command(users)
+
+    @users.command("create")
+    @click.argument("name")
+    @click.option("--role", type=click.Choice(ROLES), required=True)
+    @click.option("--bureau", "bureau_code", help="bureau code, for role bureau")
+    @click.option("--station", "station_code", help="station code, for role station")
+    @click.option("--display-name", help="the name shown in timelines")
+    def users_create(name, role, bureau_code, station_code, display_name):
+        """Create a user; the password is read from standard input."""
+        from hotline.auth.operations import AccountError, create_user
+        try:
+            create_user(name, _read_password(), role, display_name=display_name, bureau_code=bureau_code,
+                        station_code=station_code)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"user {name} created ({role})")
+
+    tokens = click.Group("tokens", help="API tokens.")
+    app.cli.add_command(tokens)
+
+    @tokens.command("create")
+    @click.argument("name")
+    def tokens_create(name):
+        """Print a new API token for that user (shown once; only its hash is stored)."""
+        from hotline.auth.operations import AccountError, create_token
+        try:
+            token = create_token(name)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(token)
+
+    calendar_group = click.Group("calendar", help="The working-day calendar.")
+    app.cli.add_command(calendar_group)
+
+    @calendar_group.command("due")
+    @click.option("--from", "start", required=True, help="ISO date-time of receipt, e.g. 2026-09-29T10:00:00+08:00")
+    @click.option("--days", type=int, required=True)
+    def calendar_due(start: str, days: int):
+        """Print the due date of an N-working-day period."""
+        from zoneinfo import ZoneInfo
+
+        from hotline.deadlines.calendar import due_at
+        from hotline.deadlines.operations import calendar_overrides
+        tz = current_app.config["TIMEZONE"]
+        try:
+            received = datetime.fromisoformat(start)
+        except ValueError:
+            raise click.BadParameter("not an ISO date-time", param_hint="--from") from None
+        if received.tzinfo is None:
+            received = received.replace(tzinfo=ZoneInfo(tz))
+        if days < 0:
+            raise click.BadParameter("must be zero or more", param_hint="--days")
+        last, end, fallback = due_at(received, days, tz, calendar_overrides())
+        click.echo(f"{last.isoformat()} (period ends {end.astimezone(ZoneInfo(tz)).isoformat()})")
+        if fallback:
+            click.echo("warning: a year without an official calendar; weekends only were counted", err=True)

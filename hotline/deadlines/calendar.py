@@ -1,0 +1,67 @@
+"""Working days on China's official calendar (工作日), with an administrator's overrides.
+
+Pure functions: the overrides are passed in as a mapping {date: "holiday" | "workday"}."""
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+
+def official_years() -> range:
+    """The years the chinesecalendar package has the State Council's schedule for."""
+    years = sorted({d.year for d in chinese_calendar.holidays})
+    return range(years[0], years[-1] + 1)
+
+
+def is_working_day(day: date, overrides: Mapping[date, str] | None = None) -> bool:
+    """An imported day wins; then the package; for a year neither knows, weekends only."""
+    if overrides and day in overrides:
+        return overrides[day] == "workday"
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
+def year_is_known(year: int, overrides: Mapping[date, str] | None = None) -> bool:
+    return year in official_years() or any(d.year == year for d in (overrides or {}))
+
+
+def add_working_days(start: date, days: int, overrides: Mapping[date, str] | None = None) -> date:
+    """The last day of an N-working-day period. The start day itself is not counted (day 1 is
+    the first working day after it)."""
+    if days < 0:
+        raise ValueError("days must be zero or more")
+    day = start
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if is_working_day(day, overrides):
+            counted += 1
+    return day
+
+
+def working_days_between(first: date, last: date, overrides: Mapping[date, str] | None = None) -> int:
+    """Working days after `first` up to and including `last` (0 when last <= first)."""
+    count, day = 0, first
+    while day < last:
+        day += timedelta(days=1)
+        count += is_working_day(day, overrides)
+    return count
+
+
+def period_crosses_unknown_year(start: date, last: date, overrides: Mapping[date, str] | None = None) -> bool:
+    return any(not year_is_known(y, overrides) for y in range(start.year, last.year + 1))
+
+
+def due_at(received: datetime, days: int, tz: str = "Asia/Shanghai",
+           overrides: Mapping[date, str] | None = None) -> tuple[date, datetime, bool]:
+    """(last day, the instant the period ends, whether a weekends-only fallback year is involved).
+
+    The period ends at 24:00 local time of its last day, i.e. 00:00 of the next day."""
+    zone = ZoneInfo(tz)
+    start = received.astimezone(zone).date()
+    last = add_working_days(start, days, overrides)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return last, end, period_crosses_unknown_year(start, last, overrides)

@@ -1,0 +1,53 @@
+"""Intake pages: the operator's console (phone, walk-in, letter) and the community-station page."""
+from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from hotline.auth.views import roles_required
+from hotline.cases import queries
+from hotline.cases.operations import register_case
+from hotline.cases.schemas import CHANNELS, KINDS, FieldErrors, parse_case
+from hotline.extensions import db
+from hotline.intake.forms import form_to_payload
+from hotline.reference.queries import active_stations, categories_by_axis
+
+bp = Blueprint("intake", __name__)
+
+
+def _intake(template: str, fixed_channel: str | None, recent_filter: dict | None):
+    errors: dict[str, str] = {}
+    values: dict = {}
+    registered = None
+    status = 200
+    if request.method == "POST":
+        payload = form_to_payload(request.form)
+        if fixed_channel:
+            payload["channel"] = fixed_channel
+        try:
+            registered = register_case(parse_case(payload), current_user)
+            db.session.commit()
+        except FieldErrors as exc:
+            db.session.rollback()
+            errors, values, status = exc.fields, request.form, 422
+    recent = queries.list_cases(current_user, recent_filter or {}, 1, 15).items if recent_filter is not None else []
+    return render_template(template, errors=errors, values=values, registered=registered,
+                           kinds=KINDS, channels=[c for c in CHANNELS if c != "station"],
+                           categories=categories_by_axis(), stations=active_stations(), recent=recent), status
+
+
+@bp.route("/console", methods=["GET", "POST"])
+@roles_required("operator", "supervisor", "admin")
+def console():
+    """话务台: one keyboard-first page to log a call in seconds."""
+    return _intake("intake/console.html", None, None)
+
+
+@bp.route("/station", methods=["GET", "POST"])
+@roles_required("station")
+def station():
+    """服务站: the same intake for station staff, tied to their station, with their station's cases."""
+    return _intake("intake/station.html", "station", {})
+
+
+def page_title() -> str:
+    return _("Intake")

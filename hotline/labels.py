@@ -1,0 +1,38 @@
+"""Display names of the code values (kinds, channels, statuses, outcomes, roles, clocks, actions).
+The codes are the API's; people see these translatable names."""
+from flask_babel import lazy_gettext as _l
+
+LABELS = {
+    # kinds
+    "complaint": _l("complaint"), "report": _l("report"), "consultation": _l("consultation"),
+    "suggestion": _l("suggestion"),
+    # channels
+    "phone": _l("phone"), "web": _l("web"), "station": _l("station"), "walk_in": _l("walk-in"),
+    "letter": _l("letter"), "national_platform": _l("national platform"),
+    # statuses
+    "registered": _l("registered"), "triage": _l("triage"), "pending": _l("pending"),
+    "accepted": _l("accepted"), "suspended": _l("suspended"), "verifying": _l("verifying"),
+    "closed": _l("closed"),
+    # outcomes
+    "declined": _l("declined"), "mediated": _l("mediated"), "terminated": _l("terminated"),
+    "case_filed": _l("case filed"), "no_case": _l("no case"), "answered": _l("answered"),
+    "withdrawn": _l("withdrawn"),
+    # roles
+    "operator": _l("operator"), "bureau": _l("bureau staff"), "supervisor": _l("supervisor"),
+    "admin": _l("administrator"),
+    # actions
+    "register": _l("register"), "answer": _l("answer"), "route": _l("route"), "assign": _l("assign"),
+    # clocks
+    "complaint_decision": _l("decision on the complaint"), "mediation": _l("mediation"),
+    "mediation_notice": _l("telling parties mediation ended"), "report_verification": _l("report verification"),
+    "reporter_notice": _l("telling the reporter"), "consultation_reply": _l("reply"),
+    # SMS kinds and states
+    "receipt": _l("receipt"), "queued": _l("queued"), "sent": _l("sent"), "delivered": _l("delivered"),
+    "failed": _l("failed"),
+}
+
+
+def label(code: str | None) -> str:
+    if code is None:
+        return ""
+    return str(LABELS.get(code, code))

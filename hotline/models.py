@@ -1,0 +1,22 @@
+"""Every model, imported in one place so the metadata (and Alembic) sees all tables."""
+from hotline.auth.models import AccessLog, ApiToken, User
+from hotline.cases.models import Case, CaseEvent, CaseLink, CaseNumberCounter
+from hotline.deadlines.models import CalendarDay, CaseClock, DeadlineRule
+from hotline.outbox.models import OutboxJob
+from hotline.reference.models import (
+    Answer,
+    Bureau,
+    Category,
+    Division,
+    Platform,
+    RoutingRule,
+    Station,
+    StatutoryGround,
+)
+from hotline.sms.models import SmsMessage
+
+__all__ = [
+    "AccessLog", "Answer", "ApiToken", "Bureau", "CalendarDay", "Case", "CaseClock", "CaseEvent", "CaseLink",
+    "CaseNumberCounter", "Category", "DeadlineRule", "Division", "OutboxJob", "Platform", "RoutingRule",
+    "SmsMessage", "StatutoryGround", "Station", "User",
+]

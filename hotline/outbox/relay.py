@@ -1,0 +1,142 @@
+"""The relay hands outbox jobs to whoever runs them, and runs one job exactly once.
+
+- With a broker (`HOTLINE_BROKER_URL`): jobs are published to Celery right after the commit that
+  wrote them (the after-commit hook wakes the relay thread) and again on every pass while they
+  stay unpublished (broker down) or unfinished long after publishing (message lost).
+- Embedded default: the relay thread runs the jobs itself.
+A job's effects and its `done_at` commit in one transaction, and the row is locked while it runs,
+so running a job twice (a redelivered message, two workers) has no second effect."""
+import logging
+import random
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import or_, select
+
+from hotline.extensions import db
+from hotline.outbox.models import OutboxJob
+from hotline.types import utcnow
+
+log = logging.getLogger(__name__)
+HANDLERS: dict[str, Callable[[dict], object]] = {}
+QUEUES = {"route_case": "routing", "send_sms": "sms"}  # anything else: "default"
+REPUBLISH_AFTER = timedelta(seconds=60)  # a published job not done by then is published again
+_wakeup = threading.Event()
+
+
+def handler(task: str):
+    """Register the function that performs an outbox task; it must be idempotent."""
+    def register(fn):
+        HANDLERS[task] = fn
+        return fn
+    return register
+
+
+def wake() -> None:
+    _wakeup.set()
+
+
+def _is_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def execute_job(job_id: int) -> str:
+    """Run one job now, inside the caller's app context. Returns what happened."""
+    query = select(OutboxJob).where(OutboxJob.id == job_id)
+    if _is_postgres():
+        query = query.with_for_update(skip_locked=True)  # another worker has it: leave it to them
+    job = db.session.scalar(query)
+    if job is None or job.done_at is not None or job.task not in HANDLERS:
+        db.session.rollback()
+        return "skipped"
+    try:
+        result = HANDLERS[job.task](job.payload)
+        job.done_at = utcnow()
+        db.session.commit()
+        return str(result or "done")
+    except Exception as exc:
+        db.session.rollback()
+        _record_failure(job_id, exc)
+        raise
+
+
+def _record_failure(job_id: int, exc: Exception) -> None:
+    """Retry later with exponential backoff and jitter; the job is never dropped."""
+    job = db.session.get(OutboxJob, job_id)
+    job.attempts += 1
+    job.last_error = repr(exc)[:500]
+    delay = min(3600, 2 ** job.attempts) * random.uniform(0.5, 1.5)
+    job.available_at = utcnow() + timedelta(seconds=delay)
+    job.published_at = None
+    db.session.commit()
+    log.warning("outbox job %s (%s) failed, attempt %s: %r", job_id, job.task, job.attempts, exc)
+
+
+def _due_jobs(limit: int, for_publishing: bool) -> list[OutboxJob]:
+    now = utcnow()
+    query = select(OutboxJob).where(OutboxJob.done_at.is_(None), OutboxJob.available_at <= now,
+                                    OutboxJob.task.in_(list(HANDLERS)))
+    if for_publishing:
+        query = query.where(or_(OutboxJob.published_at.is_(None), OutboxJob.published_at < now - REPUBLISH_AFTER))
+        if _is_postgres():
+            query = query.with_for_update(skip_locked=True)  # two relays never publish one job at once
+    return list(db.session.scalars(query.order_by(OutboxJob.id).limit(limit)))
+
+
+def run_pending(limit: int = 200) -> int:
+    """Embedded default: run due jobs here, each in its own transaction. Returns how many ran."""
+    ids = [job.id for job in _due_jobs(limit, for_publishing=False)]
+    db.session.rollback()
+    done = 0
+    for job_id in ids:
+        try:
+            done += execute_job(job_id) != "skipped"
+        except Exception:
+            log.exception("outbox job %s failed", job_id)
+    return done
+
+
+def publish_pending(send: Callable[[OutboxJob], None], limit: int = 500) -> int:
+    """Hand due jobs to the broker. If the broker is down, what was published so far is recorded and
+    the rest waits for the next pass."""
+    jobs = _due_jobs(limit, for_publishing=True)
+    published = 0
+    try:
+        for job in jobs:
+            send(job)
+            job.published_at = utcnow()
+            published += 1
+    finally:
+        db.session.commit()
+    return published
+
+
+def relay_once(app: Flask) -> int:
+    if app.config.get("BROKER_URL"):
+        from hotline.outbox.publisher import send_job
+        return publish_pending(send_job)
+    count = 0
+    while (ran := run_pending()):
+        count += ran
+    return count
+
+
+def start_relay(app: Flask, interval: float = 2.0) -> threading.Thread:
+    """A daemon thread that relays after each commit of this process and every `interval` seconds."""
+    def loop():
+        while True:
+            _wakeup.wait(interval)
+            _wakeup.clear()
+            with app.app_context():
+                try:
+                    while relay_once(app) >= 500:  # a full batch: there may be more right away
+                        pass
+                except Exception as exc:  # broker or database down: try again on the next pass
+                    log.warning("outbox relay pass failed: %r", exc)
+                finally:
+                    db.session.remove()
+    thread = threading.Thread(target=loop, name="outbox-relay", daemon=True)
+    thread.start()
+    return thread

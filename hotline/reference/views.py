@@ -1,0 +1,58 @@
+"""The answer bank (知识库): everyone searches it; supervisors and administrators keep it."""
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from hotline.auth.models import ROLES
+from hotline.auth.views import roles_required
+from hotline.extensions import db
+from hotline.reference.models import Answer
+from hotline.reference.queries import search_answers
+
+bp = Blueprint("reference", __name__)
+EDITORS = ("supervisor", "admin")
+
+
+@bp.get("/answers")
+@roles_required(*ROLES)
+def answers():
+    q = request.args.get("q", "")
+    return render_template("reference/answers.html", answers=search_answers(q, limit=200), q=q,
+                           can_edit=current_user.role in EDITORS)
+
+
+@bp.route("/answers/new", methods=["GET", "POST"], defaults={"code": None})
+@bp.route("/answers/<code>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_answer(code: str | None):
+    answer = db.session.scalar(select(Answer).where(Answer.code == code)) if code else None
+    if code and answer is None:
+        abort(404)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        title = request.form.get("title", "").strip()
+        body = request.form.get("body", "").strip()
+        if not title:
+            errors["title"] = _("required")
+        if not body:
+            errors["body"] = _("required")
+        if len(title) > 128:
+            errors["title"] = _("too long")
+        if not errors:
+            if answer is None:
+                count = db.session.scalar(select(func.count(Answer.id))) or 0
+                answer = Answer(code=f"A{count + 1:03d}")
+                while db.session.scalar(select(Answer.id).where(Answer.code == answer.code)):
+                    count += 1
+                    answer.code = f"A{count + 1:03d}"
+                db.session.add(answer)
+            answer.title, answer.body = title, body
+            answer.legal_basis = request.form.get("legal_basis", "").strip()[:255] or None
+            answer.keywords = [w for w in request.form.get("keywords", "").replace("，", " ").split() if w][:20]
+            answer.active = request.form.get("active") == "on"
+            answer.updated_by_id = current_user.id
+            db.session.commit()
+            return redirect(url_for("reference.answers"))
+    return render_template("reference/answer_form.html", answer=answer, errors=errors,
+                           values=request.form if request.method == "POST" else None), (422 if errors else 200)

@@ -1,0 +1,20 @@
+"""Template filters and globals shared by every page."""
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+
+from hotline.labels import label
+
+
+def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(label)
+    app.add_template_filter(local_time)
+    app.add_template_filter(lambda codes: [(c, label(c)) for c in codes], "code_options")
+    app.add_template_filter(
+        lambda rows: [(c.code, ("　" if c.parent_code else "") + c.name) for c in rows], "category_options")

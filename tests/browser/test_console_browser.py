@@ -1,0 +1,112 @@
+"""The operator's console in a real browser (Debian's Chromium driven by Playwright), against a
+`hotline run` server on the embedded default: log a call, see the caller's history, find the case."""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PASSWORD = "Browser-pass-2026"
+pytestmark = pytest.mark.browser
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI") == "true":
+        raise RuntimeError("Chromium is missing: apt-get install -y chromium fonts-wqy-microhei")
+    pytest.skip("Chromium not installed", allow_module_level=True)
+
+
+def hotline(*args, env, cwd, stdin=None):
+    command = [sys.executable, "-c", "from hotline.cli import main; main()", *args]
+    result = subprocess.run(command, env=env, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("browser")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env.update(HOTLINE_DATABASE_URL=f"sqlite:///{folder}/hotline.db", HOTLINE_SECRET_KEY="browser-test")
+    hotline("init", env=env, cwd=folder)
+    hotline("users", "create", "op", "--role", "operator", "--display-name", "王话务", env=env, cwd=folder,
+            stdin=f"{PASSWORD}\n{PASSWORD}\n")
+    token = hotline("tokens", "create", "op", env=env, cwd=folder).strip()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [sys.executable, "-c", "from hotline.cli import main; main()", "run", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    base = f"http://127.0.0.1:{port}"
+    # An earlier case of the caller, so the console has a history to show.
+    body = {"kind": "complaint", "channel": "phone", "consumer": {"name": "李女士", "phone": "13812345678"},
+            "business": {"name": "鞍山某某健身房", "address": "鞍山市铁东区园林街道"},
+            "subject": "健身房闭店无法退卡", "description": "预付卡余额3000元。", "amount": "3000.00"}
+    request = urllib.request.Request(base + "/api/v1/cases", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    earlier = json.load(urllib.request.urlopen(request, timeout=10))["number"]
+    yield base, earlier
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+            "--no-first-run", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+def test_operator_logs_a_call_from_the_console(server, browser):
+    base, earlier = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page.goto(base + "/login")
+    page.fill("input[name=username]", "op")
+    page.fill("input[name=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/console$"))
+    assert page.evaluate("document.activeElement.id") == "caller-phone"  # keyboard-first: the phone has focus
+    page.keyboard.type("138 1234 5678")
+    page.wait_for_selector(f"#caller-cases a:text('{earlier}')", timeout=5000)
+    page.fill("input[name='consumer.name']", "李女士")
+    page.fill("input[name='business.name']", "鞍山某某电器商行")
+    page.fill("input[name='business.address']", "辽宁省鞍山市铁西区兴盛街道人民路88号")
+    page.select_option("select[name='category.goods']", "G0101")
+    page.fill("input[name=subject]", "新买手机屏幕漏液，商家拒绝保修")
+    page.fill("textarea[name=description]", "11月20日购买，三天后屏幕出现漏液。<script>alert(1)</script> 😀 𠀀")
+    page.fill("input[name=demand]", "更换新机")
+    page.fill("input[name=amount]", "2999.00")
+    page.fill("input[name=occurred_on]", "2026-11-20")
+    if os.environ.get("HOTLINE_SCREENSHOT_DIR"):
+        page.screenshot(path=str(Path(os.environ["HOTLINE_SCREENSHOT_DIR"]) / "console.png"), full_page=True)
+    page.focus("textarea[name=description]")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector(".registered .number")
+    number = page.inner_text(".registered .number")
+    assert re.fullmatch(r"\d{14}", number)
+    assert re.fullmatch(r"[A-Z2-9]{6}", page.inner_text(".registered .code"))
+    page.goto(base + "/cases")
+    page.wait_for_selector(f"a:text('{number}')")
+    page.click(f"a:text('{number}')")
+    page.wait_for_selector("ol.timeline li")
+    assert "登记" in page.inner_text("ol.timeline")
+    assert "<script>alert(1)</script> 😀 𠀀" in page.inner_text("dd.text")
+    assert "138****5678" in page.inner_text("body")
+    page.close()

@@ -1,0 +1,13 @@
+"""Celery tasks: take ids, call into hotline/, nothing else."""
+from hotline.outbox import relay
+from workers import celery_app, flask_app
+
+
+@celery_app.task(name="hotline.run_outbox_job")
+def run_outbox_job(job_id: int) -> str:
+    return relay.execute_job(job_id)
+
+
+@celery_app.task(name="hotline.relay_outbox")
+def relay_outbox() -> int:
+    return relay.relay_once(flask_app)
