@@ -37,4 +37,4 @@ translations: install
 	$(BIN)/pybabel compile -d hotline/translations
 
 screenshot: install system-deps
-	HOTLINE_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest tests/browser -q
+	$(BIN)/python scripts/screenshots.py docs/screenshots

@@ -77,15 +77,16 @@ MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139"
                    "155", "156", "157", "158", "159", "180", "181", "182", "183", "185", "186", "187",
                    "188", "189")
 
-# Streets of each district's business addresses (the street office or town comes from divisions.json).
+# Streets of each district's business addresses (the street office or town comes from divisions.json);
+# none contains the name or alias of another division, so an address resolves to the street it names.
 ROADS = {
     "210302": ("二一九路", "胜利南路", "园林路", "东山街", "五一路", "解放东路", "南中华路", "站前街"),
     "210303": ("人民路", "兴盛路", "永乐路", "繁荣路", "大陆街", "共和街", "铁西三道街", "西六里路"),
-    "210304": ("胜利北路", "友好路", "曙光路", "灵山街", "深沟寺路", "立山路", "北中华路"),
-    "210311": ("千山中路", "东鞍山路", "汤岗子路", "宁远路", "大孤山路"),
+    "210304": ("胜利北路", "友好路", "曙光路", "灵山街", "立山路", "北中华路"),
+    "210311": ("千山中路", "千山西路", "温泉路", "建设路"),
     "210321": ("人民街", "平安路", "新华路", "府前路"),
     "210323": ("阜昌路", "中央路", "北环路", "雅河路"),
-    "210381": ("东四道街", "西四道街", "铁路北街", "海州路", "人民路"),
+    "210381": ("东四道街", "西四道街", "铁路北街", "永安路", "人民路"),
 }
 # Addresses in the development zones, each caught by a keyword routing rule.
 ZONE_ADDRESSES = {
@@ -506,33 +507,34 @@ class DemoLoader:
             return self.rng.choice(template.districts)
         return self._weighted(DISTRICT_WEIGHTS)
 
-    def _address(self, district: str) -> str:
+    def _address(self, district: str) -> tuple[str, Division | None]:
+        """A business address in the district (or zone), and the street office or town it names."""
         n, b = self.rng.randint(1, 388), self.rng.randint(1, 28)
         if district in ZONE_ADDRESSES:
-            return self.rng.choice(ZONE_ADDRESSES[district]).format(n=n, b=b)
+            return self.rng.choice(ZONE_ADDRESSES[district]).format(n=n, b=b), None
         if district == "210381" and self.rng.random() < 0.1:
-            return HAICHENG_ZONE.format(n=n)
-        street = self.rng.choice(self.streets.get(district) or [self.divisions[district]]).name
+            return HAICHENG_ZONE.format(n=n), None
+        street = self.rng.choice(self.streets.get(district) or [self.divisions[district]])
         road = self.rng.choice(ROADS[district])
         if district == "210381":  # 海城市 is a county-level city: its addresses skip 鞍山市
-            return f"辽宁省海城市{street}{road}{n}号"
-        return f"辽宁省鞍山市{self.divisions[district].name}{street}{road}{n}号"
+            return f"辽宁省海城市{street.name}{road}{n}号", street
+        return f"辽宁省鞍山市{self.divisions[district].name}{street.name}{road}{n}号", street
 
-    def _route(self, address: str, district: str, online: bool) -> tuple[Bureau, str, str]:
-        """The rule the router applies: keyword rules in order, then the division."""
-        where = "网店公示地址" if online else "经营者地址"
+    def _route(self, address: str, street: Division | None, district: str) -> tuple[Bureau, str, str]:
+        """What the router decides: keyword rules in order, then the division (its rule and reason)."""
         for rule in self.keyword_rules:
             if rule.value in address:
-                return rule.bureau, _label(rule), f"{where}含“{rule.value}” → {rule.bureau.name}"
+                return rule.bureau, _label(rule), f"经营者地址含“{rule.value}” → {rule.bureau.short_name}"
         rule = self.division_rules[district]
-        division = self.divisions[district]
-        reason = f"{where}“{division.name}”属区划 {district} {division.name} → {rule.bureau.name}"
+        division = street or self.divisions[district]
+        reason = f"经营者地址“{division.name}”属区划 {division.code} {division.name} → {rule.bureau.short_name}"
         return rule.bureau, _label(rule), reason
 
     def _business(self, template: Template, spec: Spec, district: str, triage: str | None) -> dict:
         z = self.rng.choice(BRANDS)
-        d = self.divisions[district].name if district in self.divisions else ""
+        d = self.divisions[district].name if district in self.divisions and triage != "out_of_city" else ""
         online = self.rng.random() < template.online
+        street = None
         name = self.rng.choice(BUSINESS_NAMES[template.business]).format(z=z, d=d)
         business = {"name": name}
         if triage == "out_of_city":
@@ -542,7 +544,7 @@ class DemoLoader:
         elif triage == "vague":
             business["address"] = self.rng.choice(VAGUE_ADDRESSES).format(z=z)
         else:
-            business["address"] = self._address(district)
+            business["address"], street = self._address(district)
         if online:
             business["platform"] = self.rng.choice(template.platforms)
             business["shop"] = ONLINE_SHOPS.get(template.business, "{z}官方旗舰店").format(z=z, d=d[:2] or "鞍山")
@@ -556,7 +558,7 @@ class DemoLoader:
         if self.rng.random() < 0.45:
             business["phone"] = f"0412-{self.rng.choice('5678')}{self.rng.randrange(10 ** 6):06d}"
         if triage is None:
-            spec.route = self._route(business["address"], district, online)
+            spec.route = self._route(business["address"], street, district)
         return business
 
     # ---- the cases to register ---------------------------------------------------------------
@@ -692,8 +694,9 @@ class DemoLoader:
         if district:
             z = self.rng.choice(BRANDS)
             name = self.rng.choice(BUSINESS_NAMES[business_kind]).format(z=z, d=self.divisions[district].name)
-            business = {"name": name, "address": self._address(district)}
-            spec.route = self._route(business["address"], district, online=False)
+            address, street = self._address(district)
+            business = {"name": name, "address": address}
+            spec.route = self._route(address, street, district)
         consumer = {"name": self._name(), "phone": self._phone()} if self.rng.random() < 0.8 else {}
         spec.payload = {"consumer": consumer, "business": business, "subject": subject,
                         "description": description.format(biz=business.get("name", "该处"))}

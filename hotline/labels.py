@@ -17,17 +17,26 @@ LABELS = {
     "declined": _l("declined"), "mediated": _l("mediated"), "terminated": _l("terminated"),
     "case_filed": _l("case filed"), "no_case": _l("no case"), "answered": _l("answered"),
     "withdrawn": _l("withdrawn"),
+    "system": _l("system"),
     # roles
     "operator": _l("operator"), "bureau": _l("bureau staff"), "supervisor": _l("supervisor"),
     "admin": _l("administrator"),
     # actions
-    "register": _l("register"), "answer": _l("answer"), "route": _l("route"), "assign": _l("assign"),
+    "register": _l("register"), "answer": _l("answer"), "route": _l("route"), "assign": _l("assign to a bureau"),
+    "return_to_centre": _l("return to the centre"), "reassign": _l("change handler"), "accept": _l("accept"),
+    "decline": _l("decline"), "suspend": _l("suspend mediation"), "resume": _l("resume mediation"),
+    "settle": _l("settle (mediated)"), "terminate": _l("terminate mediation"),
+    "start_verification": _l("start verification"), "extend": _l("extend verification (+15 days)"),
+    "file_case": _l("file a case"), "withdraw": _l("withdraw"),
+    "reason": _l("reason"), "note": _l("note"), "recovered_amount": _l("money recovered"),
+    "assignee": _l("handler"), "version": _l("version"),
     # clocks
     "complaint_decision": _l("decision on the complaint"), "mediation": _l("mediation"),
     "mediation_notice": _l("telling parties mediation ended"), "report_verification": _l("report verification"),
     "reporter_notice": _l("telling the reporter"), "consultation_reply": _l("reply"),
     # SMS kinds and states
-    "receipt": _l("receipt"), "queued": _l("queued"), "sent": _l("sent"), "delivered": _l("delivered"),
+    "receipt": _l("receipt"), "decision": _l("decision"), "closure": _l("closure"), "queued": _l("queued"),
+    "sent": _l("sent"), "delivered": _l("delivered"),
     "failed": _l("failed"),
 }
 

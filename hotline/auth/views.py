@@ -12,8 +12,8 @@ from hotline.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
 
-HOME = {"operator": "intake.console", "station": "intake.station", "bureau": "cases.index",
-        "supervisor": "cases.index", "admin": "cases.index"}
+HOME = {"operator": "intake.console", "station": "intake.station", "bureau": "cases.inbox",
+        "supervisor": "cases.triage", "admin": "cases.index"}
 
 
 def roles_required(*roles: str):

@@ -82,6 +82,10 @@ def _check_actor(user: User, case: Case, transition: workflow.Transition) -> Non
 
 def take_action(case: Case, user: User, data: ActionInput) -> Case:
     """Apply one action; raises ActionRefused (409) or FieldErrors (422) with nothing changed."""
+    if db.engine.dialect.name == "postgresql":
+        # Concurrent actions on one case queue here, on the case row, and the later one sees the
+        # earlier one's result: no deadlock between the case and its clocks.
+        db.session.refresh(case, with_for_update=True)
     if data.version is not None and data.version != case.version:
         raise ActionRefused(str(_l("the case was changed meanwhile; reload it")))
     transition = workflow.transition_for(case.kind, case.status, data.action)
@@ -134,6 +138,13 @@ def _apply_side(case: Case, user: User, data: ActionInput, transition, now, extr
         case.return_count += 1
         case.bureau, case.assignee = None, None
         clocks.restart(case, "triage", now)
+    elif action == "reassign":
+        handler = db.session.scalar(select(User).where(User.username == (data.assignee or ""), User.role == "bureau",
+                                                       User.bureau_id == case.bureau_id, User.active))
+        if handler is None:
+            raise FieldErrors({"assignee": str(_l("no such handler at this bureau"))})
+        extra.update(assignee=handler.username, previous=case.assignee.username if case.assignee else None)
+        case.assignee = handler
     elif action == "accept":
         clocks.meet(case.id, "complaint_decision", now)
         clocks.start_clock(case, "mediation", now)

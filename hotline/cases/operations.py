@@ -150,7 +150,7 @@ def _register_one(data: CaseIn, kind: str, actor: User | None, station: Station 
     db.session.add(case)
     db.session.flush()
     record_event(case, "register", actor, from_status=None, to_status="registered",
-                 note=f"channel {data.channel}" + (f", station {station.code}" if station else ""), at=now)
+                 data={"channel": data.channel, "station": station.code if station else None}, at=now)
     clock = start_clock(case, FIRST_CLOCK[kind], received_at)
     if data.answer and kind == data.kind:
         # 当场答复: a consultation answered on the spot is closed at once.

@@ -65,3 +65,55 @@ def caller_history(user: User, phone: str, limit: int = 20) -> list[Case]:
     return list(db.session.scalars(
         select(Case).where(Case.consumer_phone == phone, visible_to(user))
         .order_by(Case.registered_at.desc()).limit(limit)))
+
+
+def next_due_subquery():
+    """The earliest due date among a case's running clocks (what the handler must meet next)."""
+    from hotline.deadlines.models import CaseClock
+    return (select(func.min(CaseClock.due_at)).where(CaseClock.case_id == Case.id, CaseClock.met_at.is_(None))
+            .correlate(Case).scalar_subquery())
+
+
+def inbox(user: User, filters: dict, page: int = 1, per_page: int = 50) -> tuple[list[tuple[Case, object]], int]:
+    """The bureau's open cases, the one due first on top (cases with no running clock last)."""
+    from hotline.cases.workflow import OPEN_STATUSES
+    next_due = next_due_subquery().label("next_due")
+    query = select(Case, next_due).where(visible_to(user), Case.status.in_(OPEN_STATUSES))
+    if filters.get("status"):
+        query = query.where(Case.status == filters["status"])
+    if filters.get("kind"):
+        query = query.where(Case.kind == filters["kind"])
+    if filters.get("mine"):
+        query = query.where(Case.assignee_id == user.id)
+    if filters.get("overdue"):
+        query = query.where(Case.overdue.is_(True))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.execute(query.options(joinedload(Case.assignee))
+                              .order_by(next_due.is_(None), next_due, Case.id).limit(per_page)
+                              .offset((page - 1) * per_page)).all()
+    return [(row[0], row[1]) for row in rows], total
+
+
+def open_counts(user: User) -> dict[str, int]:
+    from hotline.cases.workflow import OPEN_STATUSES
+    rows = db.session.execute(select(Case.status, func.count(Case.id)).where(visible_to(user),
+                                                                            Case.status.in_(OPEN_STATUSES))
+                              .group_by(Case.status)).all()
+    return {status: count for status, count in rows}
+
+
+def triage_queue(limit: int = 200) -> list[tuple[Case, object]]:
+    next_due = next_due_subquery().label("next_due")
+    rows = db.session.execute(select(Case, next_due).where(Case.status == "triage")
+                              .order_by(next_due.is_(None), next_due, Case.id).limit(limit)).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def returns_by_bureau() -> dict[str, int]:
+    """退单: how many cases each bureau returned to the centre."""
+    from hotline.cases.models import CaseEvent
+    counts: dict[str, int] = {}
+    for data in db.session.scalars(select(CaseEvent.data).where(CaseEvent.action == "return_to_centre")):
+        code = (data or {}).get("bureau") or "?"
+        counts[code] = counts.get(code, 0) + 1
+    return counts

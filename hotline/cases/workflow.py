@@ -3,6 +3,7 @@ who may take it, where it leads and what it needs. Pure; the operation in `actio
 from dataclasses import dataclass
 
 ALL_KINDS = frozenset({"complaint", "report", "consultation", "suggestion"})
+STATUSES = ("registered", "triage", "pending", "accepted", "suspended", "verifying", "closed")
 OPEN_STATUSES = frozenset({"registered", "triage", "pending", "accepted", "suspended", "verifying"})
 SYSTEM = "system"  # the routing worker
 
@@ -32,6 +33,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("route", ALL_KINDS, {"registered"}, "pending", {SYSTEM}),  # or triage: the router decides
     _t("assign", ALL_KINDS, {"triage", "registered"}, "pending", CENTRE, needs_bureau=True),
     _t("return_to_centre", ALL_KINDS, {"pending"}, "triage", {"bureau"}, needs_reason=True),
+    _t("reassign", ALL_KINDS, {"pending", "accepted", "suspended", "verifying"}, None, HANDLERS),
     # complaint (投诉)
     _t("accept", {"complaint"}, {"pending"}, "accepted", HANDLERS),
     _t("decline", {"complaint"}, {"pending"}, "closed", HANDLERS, outcome="declined", ground="decline"),
@@ -65,9 +67,13 @@ def transition_for(kind: str, status: str, action: str) -> Transition | None:
     return None
 
 
+_SIDE_ACTIONS = ("reassign", "return_to_centre", "withdraw")  # shown after the steps forward
+
+
 def actions_for(kind: str, status: str, role: str) -> list[Transition]:
     """What a user of this role may do next, for the action forms on the case page."""
-    return [t for t in TRANSITIONS if kind in t.kinds and status in t.from_statuses and role in t.roles]
+    allowed = [t for t in TRANSITIONS if kind in t.kinds and status in t.from_statuses and role in t.roles]
+    return sorted(allowed, key=lambda t: t.action in _SIDE_ACTIONS)
 
 
 def known_action(kind: str, action: str) -> bool:

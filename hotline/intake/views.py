@@ -1,14 +1,15 @@
 """Intake pages: the operator's console (phone, walk-in, letter) and the community-station page."""
 from flask import Blueprint, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from hotline.auth.views import roles_required
 from hotline.cases import queries
 from hotline.cases.operations import register_case
 from hotline.cases.schemas import CHANNELS, KINDS, FieldErrors, parse_case
+from hotline.cases.workflow import STATUSES
 from hotline.extensions import db
 from hotline.intake.forms import form_to_payload
+from hotline.labels import label
 from hotline.reference.queries import active_stations, categories_by_axis
 
 bp = Blueprint("intake", __name__)
@@ -32,7 +33,8 @@ def _intake(template: str, fixed_channel: str | None, recent_filter: dict | None
     recent = queries.list_cases(current_user, recent_filter or {}, 1, 15).items if recent_filter is not None else []
     return render_template(template, errors=errors, values=values, registered=registered,
                            kinds=KINDS, channels=[c for c in CHANNELS if c != "station"],
-                           categories=categories_by_axis(), stations=active_stations(), recent=recent), status
+                           categories=categories_by_axis(), stations=active_stations(), recent=recent,
+                           status_labels={s: label(s) for s in STATUSES}), status
 
 
 @bp.route("/console", methods=["GET", "POST"])
@@ -47,7 +49,3 @@ def console():
 def station():
     """服务站: the same intake for station staff, tied to their station, with their station's cases."""
     return _intake("intake/station.html", "station", {})
-
-
-def page_title() -> str:
-    return _("Intake")

@@ -35,6 +35,7 @@
   if (panel && phone) {
     var list = document.getElementById("caller-cases");
     var empty = document.getElementById("caller-empty");
+    var labels = JSON.parse(panel.dataset.labels || "{}");
     var lookup = debounce(function () {
       var digits = phone.value.replace(/\D/g, "");
       if (digits.length < 7) { list.textContent = ""; return; }
@@ -47,7 +48,7 @@
           var a = el("a", c.number, "number");
           a.href = panel.dataset.caseUrl.replace("NUMBER", c.number);
           li.appendChild(a);
-          li.appendChild(document.createTextNode(" " + (c.received_at || "").slice(0, 10) + " · " + c.status));
+          li.appendChild(document.createTextNode(" " + (c.received_at || "").slice(0, 10) + " · " + (labels[c.status] || c.status)));
           li.appendChild(el("br"));
           li.appendChild(el("span", c.subject + (c.business.name ? " — " + c.business.name : ""), "muted"));
           list.appendChild(li);
