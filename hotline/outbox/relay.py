@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from hotline.extensions import db
 from hotline.outbox.models import OutboxJob
@@ -46,7 +46,8 @@ def execute_job(job_id: int) -> str:
     """Run one job now, inside the caller's app context. Returns what happened."""
     query = select(OutboxJob).where(OutboxJob.id == job_id)
     if _is_postgres():
-        query = query.with_for_update(skip_locked=True)  # another worker has it: leave it to them
+        # A duplicate delivery waits here for the first run to finish, then finds the job done.
+        query = query.with_for_update()
     job = db.session.scalar(query)
     if job is None or job.done_at is not None or job.task not in HANDLERS:
         db.session.rollback()
@@ -99,18 +100,27 @@ def run_pending(limit: int = 200) -> int:
 
 
 def publish_pending(send: Callable[[OutboxJob], None], limit: int = 500) -> int:
-    """Hand due jobs to the broker. If the broker is down, what was published so far is recorded and
-    the rest waits for the next pass."""
+    """Hand due jobs to the broker. The batch is claimed (published_at) and committed first, so no
+    row stays locked while messages go out and a worker can run a job the moment it arrives; what
+    could not be sent (broker down) is released again for the next pass."""
     jobs = _due_jobs(limit, for_publishing=True)
-    published = 0
+    claimed = {job.id: job for job in jobs}
+    now = utcnow()
+    for job in jobs:
+        job.published_at = now
+    db.session.commit()
+    sent = 0
     try:
-        for job in jobs:
+        for job in claimed.values():
             send(job)
-            job.published_at = utcnow()
-            published += 1
+            sent += 1
     finally:
-        db.session.commit()
-    return published
+        unsent = list(claimed)[sent:]
+        if unsent:
+            db.session.execute(update(OutboxJob).where(OutboxJob.id.in_(unsent), OutboxJob.done_at.is_(None))
+                               .values(published_at=None))
+            db.session.commit()
+    return sent
 
 
 def relay_once(app: Flask) -> int:

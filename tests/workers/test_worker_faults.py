@@ -3,6 +3,7 @@ killed with -9 mid-routing, Redis down during intake, two workers and duplicated
 task run twice. Each case is routed exactly once: one `route` event and a done `route_case` job."""
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -240,3 +241,62 @@ def test_task_runs_twice_without_second_effect(app, make_case, monkeypatch):
     assert (message.status, message.sent_at) == ("sent", first_sent_at)
     assert len(sent) == 1, "the SMS went out twice"
     assert db.session.get(OutboxJob, sms_job).done_at is not None
+
+
+def test_message_arriving_before_the_relay_commits_still_runs_its_job(pg_app, make_case):
+    """A worker can get a message while the relay's pass is still open (it locks its whole batch and
+    records published_at only at the end). That delivery must not be lost as "skipped": the job must
+    run now, or stay unpublished so that the next pass sends it again at once (not 60 s later)."""
+    registered = make_case()
+    job_id = job_for(f"route_case:{registered.case.id}").id
+    results: dict[int, str] = {}
+    deliveries: list[threading.Thread] = []
+
+    def deliver(job_id: int) -> None:  # a worker thread running the task for this message
+        with pg_app.app_context():
+            try:
+                results[job_id] = relay.execute_job(job_id)
+            finally:
+                db.session.remove()
+
+    def send(job: OutboxJob) -> None:
+        deliveries.append(threading.Thread(target=deliver, args=(job.id,)))
+        deliveries[-1].start()
+        time.sleep(0.2)  # the message is consumed before the relay goes on to the next job
+
+    relay.publish_pending(send)
+    for thread in deliveries:
+        thread.join(30)
+    db.session.rollback()
+    job = db.session.get(OutboxJob, job_id)
+    print(f"  execute_job during the relay pass: {results.get(job_id)!r}; done_at {job.done_at}, "
+          f"published_at {job.published_at}")
+    assert job.done_at is not None or job.published_at is None, (
+        f"execute_job returned {results.get(job_id)!r} while the relay held the row lock; the job is marked "
+        "published but will not run before REPUBLISH_AFTER")
+
+
+def test_worker_routes_tiexi_to_its_bureau_and_shenyang_to_triage(broker, start_worker, make_user, token_for,
+                                                                   login, pg_app):
+    """The routing stage end to end with a real worker: API intake, relay, worker, case page."""
+    start_worker(broker.url, "routing")
+    client = pg_app.test_client()
+    operator = token_for(make_user("operator"))
+    numbers = {}
+    for name, address in (("tiexi", TIEXI), ("shenyang", "辽宁省沈阳市和平区中山路1号")):
+        response = client.post("/api/v1/cases", json=complaint_payload(business={"name": "某店", "address": address}),
+                               headers=operator)
+        assert response.status_code == 201
+        numbers[name] = response.get_json()["number"]
+    wait_for_routed(2, 60, tick=publish_all)
+    supervisor = make_user("supervisor")
+    headers = token_for(supervisor)
+    tiexi = client.get(f"/api/v1/cases/{numbers['tiexi']}", headers=headers).get_json()
+    assert tiexi["status"] == "pending" and "铁西" in tiexi["bureau"]["name"]
+    assert tiexi["routing"]["rule"].startswith("#") and tiexi["routing"]["reason"]
+    shenyang = client.get(f"/api/v1/cases/{numbers['shenyang']}", headers=headers).get_json()
+    assert shenyang["status"] == "triage" and shenyang["bureau"] is None
+    assert shenyang["routing"]["rule"] == "triage:outside-city" and "沈阳市" in shenyang["routing"]["reason"]
+    login(client, supervisor)
+    page = client.get(f"/cases/{numbers['tiexi']}").get_data(as_text=True)
+    assert tiexi["routing"]["rule"] in page and "铁西分局" in page
