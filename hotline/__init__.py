@@ -96,13 +96,14 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.api.openapi import docs
     from hotline.auth.views import bp as auth_bp
     from hotline.cases.views import bp as cases_bp
+    from hotline.deadlines.views import bp as deadlines_bp
     from hotline.extensions import csrf
     from hotline.intake.views import bp as intake_bp
     from hotline.reference.views import bp as reference_bp
     from hotline.routing.views import bp as routing_bp
 
     csrf.exempt(api.bp)  # token requests carry no cookie; cookie writes are checked in api.auth
-    for blueprint in (auth_bp, cases_bp, intake_bp, reference_bp, routing_bp, api.bp, docs):
+    for blueprint in (auth_bp, cases_bp, intake_bp, reference_bp, routing_bp, deadlines_bp, api.bp, docs):
         app.register_blueprint(blueprint)
     api.register_error_handlers(app)
     import hotline.routing.operations  # noqa: F401  (outbox handlers register on import)

@@ -66,6 +66,8 @@ def register_commands(app: Flask) -> None:
         from hotline.demo import load_demo
         init_database()
         logins, created = load_demo(cases)
+        from hotline.deadlines.sweep import sweep
+        sweep()  # reminders and escalations for the demo cases due by now
         click.echo(f"{created} demo cases loaded. Demo log-ins (user / password):")
         for username, password, role, where in logins:
             click.echo(f"  {username:<14} {password:<16} {role:<11} {where}")
@@ -96,6 +98,12 @@ def register_commands(app: Flask) -> None:
         _need_broker()
         from workers import celery_app
         celery_app.start(["beat", "--loglevel", "INFO", *celery_args])
+
+    @app.cli.command("sweep")
+    def sweep_command():
+        """One deadline sweep now: reminders before due dates, escalations of overdue cases."""
+        from hotline.deadlines.sweep import sweep
+        click.echo(f"sweep: {sweep()}")
 
     users = click.Group("users", help="Staff accounts.")
     app.cli.add_command(users)
@@ -134,6 +142,18 @@ def register_commands(app: Flask) -> None:
 
     calendar_group = click.Group("calendar", help="The working-day calendar.")
     app.cli.add_command(calendar_group)
+
+    @calendar_group.command("import")
+    @click.argument("file", type=click.File("r", encoding="utf-8"))
+    def calendar_import(file):
+        """Import holidays and make-up working days (CSV date,kind,name) and recompute open deadlines."""
+        from hotline.deadlines.operations import CalendarImportError, import_calendar_days, parse_calendar_csv
+        try:
+            days, clocks = import_calendar_days(parse_calendar_csv(file.read()))
+        except CalendarImportError as exc:
+            raise click.ClickException("nothing imported:\n  " + "\n  ".join(exc.errors)) from None
+        db.session.commit()
+        click.echo(f"{days} days imported; {clocks} open deadlines recomputed")
 
     @calendar_group.command("due")
     @click.option("--from", "start", required=True, help="ISO date-time of receipt, e.g. 2026-09-29T10:00:00+08:00")

@@ -17,7 +17,8 @@ LABELS = {
     "declined": _l("declined"), "mediated": _l("mediated"), "terminated": _l("terminated"),
     "case_filed": _l("case filed"), "no_case": _l("no case"), "answered": _l("answered"),
     "withdrawn": _l("withdrawn"),
-    "system": _l("system"),
+    "system": _l("system"), "escalate": _l("escalated: overdue"), "reminder": _l("reminder"),
+    "escalation": _l("overdue"), "holiday": _l("holiday"), "workday": _l("make-up working day"),
     # roles
     "operator": _l("operator"), "bureau": _l("bureau staff"), "supervisor": _l("supervisor"),
     "admin": _l("administrator"),

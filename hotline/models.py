@@ -1,7 +1,7 @@
 """Every model, imported in one place so the metadata (and Alembic) sees all tables."""
 from hotline.auth.models import AccessLog, ApiToken, User
 from hotline.cases.models import Case, CaseEvent, CaseLink, CaseNumberCounter
-from hotline.deadlines.models import CalendarDay, CaseClock, DeadlineRule
+from hotline.deadlines.models import CalendarDay, CaseClock, DeadlineRule, Notification
 from hotline.outbox.models import OutboxJob
 from hotline.reference.models import (
     Answer,
@@ -17,6 +17,6 @@ from hotline.sms.models import SmsMessage
 
 __all__ = [
     "AccessLog", "Answer", "ApiToken", "Bureau", "CalendarDay", "Case", "CaseClock", "CaseEvent", "CaseLink",
-    "CaseNumberCounter", "Category", "DeadlineRule", "Division", "OutboxJob", "Platform", "RoutingRule",
+    "CaseNumberCounter", "Category", "DeadlineRule", "Division", "Notification", "OutboxJob", "Platform", "RoutingRule",
     "SmsMessage", "StatutoryGround", "Station", "User",
 ]

@@ -15,10 +15,16 @@ def add_security_headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if request.path.startswith(("/cases", "/console", "/station", "/api/v1")):
+    if request.path.startswith(("/cases", "/console", "/station", "/inbox", "/triage", "/overdue", "/notices",
+                                "/api/v1")):
         response.headers.setdefault("Cache-Control", "no-store")  # personal data stays off shared caches
     return response
 
 
 def inject_template_helpers() -> dict:
-    return {"mask_phone": mask_phone, "current_locale": str(get_locale())}
+    from flask_login import current_user
+    unread = 0
+    if current_user and current_user.is_authenticated:
+        from hotline.deadlines.queries import unread_count
+        unread = unread_count(current_user)
+    return {"mask_phone": mask_phone, "current_locale": str(get_locale()), "unread_notices": unread}

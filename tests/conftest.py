@@ -18,8 +18,11 @@ from hotline.reference.operations import load_region_pack
 
 PASSWORD = "Test-password-2026"
 # Tables a test may write; reference data is loaded once per session and left alone.
-CLEARED = ["access_log", "case_clock", "case_link", "case_event", "sms_message", "outbox_job", "case",
+CLEARED = ["notification", "access_log", "case_clock", "case_link", "case_event", "sms_message", "outbox_job", "case",
            "case_number_counter", "calendar_day", "api_token", "user"]
+
+
+ADDED_REFERENCE = ["routing_rule", "deadline_rule", "answer"]
 
 
 def database_url() -> str:
@@ -40,6 +43,10 @@ def app():
         upgrade(directory=app.extensions["migrate"].directory)
         load_region_pack("anshan")
         db.session.commit()
+        # Reference rows a test adds (a routing rule, a rulebook version, an answer) go after it.
+        app.config["TEST_REFERENCE_MAX_IDS"] = {
+            table: db.session.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar()
+            for table in ADDED_REFERENCE}
     return app
 
 
@@ -53,6 +60,9 @@ def clean_database(app):
             conn.execute(text("UPDATE answer SET updated_by_id = NULL"))
             for table in CLEARED:
                 conn.execute(text(f'DELETE FROM "{table}"'))
+            for table, max_id in app.config["TEST_REFERENCE_MAX_IDS"].items():
+                conn.execute(text(f"DELETE FROM {table} WHERE id > :max_id"), {"max_id": max_id})
+        app.extensions.pop("hotline_routing_cache", None)
         limiter.reset()
 
 

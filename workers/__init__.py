@@ -28,6 +28,8 @@ def celery_settings(config) -> dict:
         "timezone": config["TIMEZONE"],
         "beat_schedule": {
             "relay-outbox": {"task": "hotline.relay_outbox", "schedule": 10.0, "options": {"queue": "default"}},
+            "sweep-deadlines": {"task": "hotline.sweep_deadlines", "schedule": float(config["SWEEP_INTERVAL_SECONDS"]),
+                                "options": {"queue": "deadlines"}},
         },
     }
 

@@ -11,3 +11,9 @@ def run_outbox_job(job_id: int) -> str:
 @celery_app.task(name="hotline.relay_outbox")
 def relay_outbox() -> int:
     return relay.relay_once(flask_app)
+
+
+@celery_app.task(name="hotline.sweep_deadlines")
+def sweep_deadlines() -> str:
+    from hotline.deadlines.sweep import sweep
+    return str(sweep())

@@ -114,6 +114,8 @@ def take_action(case: Case, user: User, data: ActionInput) -> Case:
         case.status = transition.to_status
     if transition.outcome:
         case.outcome, case.closed_at = transition.outcome, now
+    db.session.flush()
+    clocks.refresh_overdue(case, now)
     record_event(case, data.action, user, from_status=from_status, to_status=case.status, reason=reason,
                  note=data.note, data=extra or None, at=now)
     _notify_consumer(case, transition)

@@ -1,7 +1,7 @@
 """The deadline rulebook (effective-dated), the administrator's calendar overrides and per-case clocks."""
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.extensions import db
@@ -41,7 +41,15 @@ class CaseClock(db.Model):
     __tablename__ = "case_clock"
     __table_args__ = (
         UniqueConstraint("case_id", "clock"),
-        Index("ix_case_clock_open_due", "met_at", "due_at"),
+        # The sweep reads only what still waits for a reminder or an escalation: partial indexes keep
+        # its cost proportional to what is due, not to all open cases.
+        Index("ix_case_clock_to_remind", "due_at", postgresql_where=text("met_at IS NULL AND reminded_at IS NULL"),
+              sqlite_where=text("met_at IS NULL AND reminded_at IS NULL")),
+        Index("ix_case_clock_to_escalate", "due_at",
+              postgresql_where=text("met_at IS NULL AND escalated_at IS NULL"),
+              sqlite_where=text("met_at IS NULL AND escalated_at IS NULL")),
+        Index("ix_case_clock_open", "started_at", postgresql_where=text("met_at IS NULL"),
+              sqlite_where=text("met_at IS NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
@@ -57,3 +65,24 @@ class CaseClock(db.Model):
     fallback_calendar: Mapped[bool] = mapped_column(Boolean, default=False)  # weekends-only year involved
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Notification(db.Model):
+    """An in-app notice: a reminder to the handler (or the bureau, if nobody is assigned) before a
+    due date, or an escalation of an overdue clock to the supervisors. Unique per clock, kind and
+    due date, so however often or concurrently the sweep runs, each is sent once."""
+
+    __tablename__ = "notification"
+    __table_args__ = (UniqueConstraint("clock_id", "kind", "due_at"), Index("ix_notification_inbox", "read_at",
+                                                                              "user_id", "bureau_id", "role"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # reminder | escalation
+    clock_id: Mapped[int] = mapped_column(ForeignKey("case_clock.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    clock: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # the handler
+    bureau_id: Mapped[int | None] = mapped_column(ForeignKey("bureau.id"))  # the bureau, if no handler
+    role: Mapped[str | None] = mapped_column(String(16))  # "supervisor" for escalations
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,53 @@
+"""Read side of deadlines: a user's notices, the overdue queue, years lacking a calendar."""
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from hotline.auth.models import User
+from hotline.cases.access import visible_to
+from hotline.cases.models import Case
+from hotline.deadlines.models import CaseClock, Notification
+from hotline.deadlines.operations import years_without_calendar
+from hotline.extensions import db
+
+
+def notices_for(user: User):
+    """A handler's own reminders, their bureau's unassigned ones, and escalations for supervisors."""
+    mine = Notification.user_id == user.id
+    if user.role == "bureau" and user.bureau_id:
+        mine = or_(mine, and_(Notification.user_id.is_(None), Notification.bureau_id == user.bureau_id))
+    if user.role in ("supervisor", "admin"):
+        mine = or_(mine, Notification.role == "supervisor")
+    return mine
+
+
+def notices(user: User, limit: int = 100) -> list[tuple[Notification, Case]]:
+    rows = db.session.execute(select(Notification, Case).join(Case, Case.id == Notification.case_id)
+                              .where(notices_for(user), visible_to(user))
+                              .order_by(Notification.read_at.is_not(None), Notification.id.desc()).limit(limit))
+    return [(n, c) for n, c in rows]
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(notices_for(user),
+                                                                       Notification.read_at.is_(None))) or 0
+
+
+def overdue_queue(user: User, limit: int = 500) -> list[tuple[Case, CaseClock]]:
+    """Open cases with a running clock past its due date, the longest overdue first."""
+    now = datetime.now(ZoneInfo(current_app.config["TIMEZONE"]))
+    rows = db.session.execute(
+        select(Case, CaseClock).join(CaseClock, CaseClock.case_id == Case.id)
+        .where(visible_to(user), Case.status != "closed", CaseClock.met_at.is_(None), CaseClock.due_at < now)
+        .options(joinedload(Case.bureau), joinedload(Case.assignee)).order_by(CaseClock.due_at).limit(limit))
+    return [(c, k) for c, k in rows]
+
+
+def calendar_warning_years(now: datetime) -> list[int]:
+    """This year, next year and the years open deadlines fall in, where no official calendar exists."""
+    latest = db.session.scalar(select(func.max(CaseClock.due_at)).where(CaseClock.met_at.is_(None)))
+    last_year = max(now.year + 1, latest.year if latest else now.year)
+    return years_without_calendar(range(now.year, last_year + 1))
