@@ -52,7 +52,7 @@ class CaseClock(db.Model):
               sqlite_where=text("met_at IS NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))  # indexed by the unique (case_id, clock)
     clock: Mapped[str] = mapped_column(String(32))
     rule_version: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)

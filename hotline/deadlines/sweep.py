@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from hotline.cases.models import Case, CaseEvent
 from hotline.deadlines import calendar
@@ -42,7 +42,12 @@ def _claim(column, due_by: datetime, now: datetime) -> list:
                .order_by(CaseClock.due_at).limit(BATCH))
     if db.engine.dialect.name == "postgresql":
         waiting = waiting.with_for_update(skip_locked=True)  # a concurrent sweep takes the others
-    stmt = (update(CaseClock).where(CaseClock.id.in_(waiting.scalar_subquery()), column.is_(None))
+        # = ANY(ARRAY(...)): the planner looks the claimed ids up by primary key; with IN (...) it
+        # chose a hash join over a scan of every clock (bench/sweep.py, 1M clocks).
+        claimed = CaseClock.id == func.any(func.array(waiting.scalar_subquery()))
+    else:
+        claimed = CaseClock.id.in_(waiting.scalar_subquery())
+    stmt = (update(CaseClock).where(claimed, column.is_(None))
             .values({column.key: now})
             .returning(CaseClock.id, CaseClock.case_id, CaseClock.clock, CaseClock.due_at))
     return db.session.execute(stmt, execution_options={"synchronize_session": False}).all()
