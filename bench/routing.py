@@ -1,7 +1,7 @@
 """Routing bench (DESIGN.md §4): commit-to-routed latency at a steady intake rate with ONE Celery
 worker, that worker's throughput on a backlog, and its peak RSS.
 
-    .venv/bin/python bench/routing.py [--rate 100] [--seconds 20] [--backlog 2000]
+    .venv/bin/python bench/routing.py [--rate 100] [--seconds 20] [--threads 4] [--backlog 2000] [--wait 60]
                                       [--database-url postgresql://postgres@127.0.0.1:5432/hotline_bench]
 
 Everything it needs it starts itself and stops again: a private redis-server on a free port, a fresh
@@ -10,13 +10,15 @@ database (dropped and created again), `hotline init`, one worker
 
 1. intake: a child process registers cases at --rate per second for --seconds (register_case +
    commit per case, a few threads) with the outbox relay thread running, which publishes each job
-   right after its commit. Latency = the `at` of the case's `route` event (written by the worker)
-   minus the wall-clock time taken right after the commit in the bench.
+   right after its commit, and stays up until the worker has routed them all (at most --wait s).
+   Latency = the `at` of the case's `route` event (written by the worker) minus the wall-clock time
+   taken right after the commit in the bench; a case not routed in time counts as slower than all.
 2. backlog: a second child process (no relay thread) registers --backlog cases whose outbox jobs are
    held back (available_at far ahead, in the same transaction, so no relay sees them), then releases
    them and publishes them all at once with publish_pending(send_job). Throughput = cases / (last
    route event - release). Each case also carries its receipt SMS job, which the same worker runs.
-3. the worker's VmHWM from /proc/<pid>/status.
+3. the worker's VmHWM from /proc/<pid>/status, and CPU figures: the worker's CPU per case, and how
+   the machine's CPU was shared between this bench and other processes (a busy neighbour is flagged).
 The database is left in place for inspection; the next run drops it.
 """
 import argparse
@@ -115,14 +117,12 @@ class Pacer:
             return self.index - 1, slot
 
 
-def intake_child(rate: float, seconds: float, threads: int, results: mp.Queue) -> None:
-    from sqlalchemy import func, select
+def intake_child(rate: float, seconds: float, threads: int, wait: float, results: mp.Queue) -> None:
 
     from hotline import create_app
     from hotline.cases.operations import register_case
     from hotline.cases.schemas import parse_case
     from hotline.extensions import db
-    from hotline.outbox.models import OutboxJob
     from hotline.outbox.relay import start_relay
 
     app = create_app()
@@ -161,20 +161,14 @@ def intake_child(rate: float, seconds: float, threads: int, results: mp.Queue) -
     for thread in workers:
         thread.join()
     elapsed = time.monotonic() - pacer.start
-    # Leave only once the relay has published everything this process wrote.
+    # Stay up, as a web process does, until the worker has routed every case: the relay is a daemon
+    # thread, and a process that exits between its claim commit and the send leaves the claimed jobs
+    # to the 60 s republish (hotline/outbox/relay.py publish_pending).
     with app.app_context():
-        deadline = time.monotonic() + 15
-        unpublished = None
-        while time.monotonic() < deadline:
-            unpublished = db.session.scalar(select(func.count(OutboxJob.id)).where(
-                OutboxJob.published_at.is_(None), OutboxJob.done_at.is_(None)))
-            db.session.rollback()
-            if not unpublished:
-                break
-            time.sleep(0.2)
+        routed, waited = wait_routed([case_id for case_id, _ in commits], timeout=wait)
         db.session.remove()
     results.put({"commits": commits, "service_ms": service_ms, "errors": errors, "elapsed": elapsed,
-                 "dropped": pacer.dropped, "unpublished": unpublished})
+                 "dropped": pacer.dropped, "routed": routed, "waited": waited})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,6 +351,105 @@ def first_pass(times: list[float], start: float, gap: float = 10.0) -> tuple[int
     return (len(times), times[-1] - start) if times else None
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMonitor:
+    """Samples /proc every half second and adds up CPU seconds in three buckets: this bench (its process
+    tree and the PostgreSQL backends of its database), PostgreSQL's shared background processes, and
+    everything else on the machine, so a figure taken while something else ran can be told apart."""
+
+    def __init__(self, db_name: str, interval: float = 0.5):
+        self.me = os.getpid()
+        self.tag = f" {db_name} "
+        self.interval = interval
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.totals = {"bench": 0.0, "postgres": 0.0, "others": 0.0}
+        self.last: dict[int, float] = {}
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self._sample(count=False)
+        self.thread = threading.Thread(target=self._run, name="cpu-monitor", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            self._sample(count=True)
+
+    def _sample(self, count: bool) -> None:
+        procs: dict[int, tuple[int, float]] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            procs[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / self.tick)
+        spent = dict.fromkeys(self.totals, 0.0)
+        for pid, (_, cpu) in procs.items():
+            delta = cpu - self.last.get(pid, 0.0)
+            if delta > 0:
+                spent[self._bucket(pid, procs)] += delta
+        with self.lock:
+            if count:
+                for key, value in spent.items():
+                    self.totals[key] += value
+            self.last = {pid: cpu for pid, (_, cpu) in procs.items()}
+
+    def _bucket(self, pid: int, procs: dict[int, tuple[int, float]]) -> str:
+        ancestor, hops = pid, 0
+        while ancestor > 1 and hops < 50:
+            if ancestor == self.me:
+                return "bench"
+            ancestor, hops = procs.get(ancestor, (0, 0.0))[0], hops + 1
+        try:
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            return "others"
+        if title.startswith("postgres:"):
+            if self.tag in title:
+                return "bench"
+            if "(" not in title and "[local]" not in title:  # checkpointer, walwriter, autovacuum ...
+                return "postgres"
+        return "others"
+
+    def snapshot(self) -> tuple[float, dict[str, float]]:
+        with self.lock:
+            return time.monotonic(), dict(self.totals)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(2)
+
+
+def load_line(before: tuple[float, dict[str, float]], after: tuple[float, dict[str, float]]) -> str:
+    wall = max(1e-9, after[0] - before[0])
+    share = {key: (after[1][key] - before[1][key]) / wall for key in after[1]}
+    return (f"this bench {share['bench']:.0%} (incl. its PostgreSQL backends), PostgreSQL background "
+            f"{share['postgres']:.0%}, other processes {share['others']:.0%} of {os.cpu_count() * 100}%"
+            + ("  <- disturbed: rerun on a quiet machine" if share["others"] > 0.2 else ""))
+
+
+def worker_line(worker_s: float, wall: float, cases: int) -> str:
+    return (f"{worker_s / max(1, cases) * 1000:.1f} ms per case (route + receipt SMS), "
+            f"{worker_s / max(1e-9, wall):.0%} of one core")
+
+
+def revision() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "hotline", "workers", "config.py"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head}{' + local changes' if dirty else ''}" if head else "unknown"
+
+
 def vm_status(pid: int) -> dict[str, int]:
     """VmHWM and VmRSS in kB."""
     values = {}
@@ -379,6 +472,8 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=100.0, help="intake cases per second (default 100)")
     parser.add_argument("--seconds", type=float, default=20.0, help="intake duration (default 20)")
     parser.add_argument("--threads", type=int, default=4, help="intake threads (default 4)")
+    parser.add_argument("--wait", type=float, default=60.0,
+                        help="longest wait for the last case to be routed after intake (default 60)")
     parser.add_argument("--backlog", type=int, default=2000, help="cases for the throughput phase (default 2000)")
     parser.add_argument("--database-url", default=os.environ.get("HOTLINE_BENCH_DATABASE_URL", DEFAULT_DB),
                         help=f"PostgreSQL database of the bench's own; dropped and created (default {DEFAULT_DB})")
@@ -387,8 +482,19 @@ def main() -> int:
         sys.exit("the routing bench runs on PostgreSQL")
 
     workdir = Path(tempfile.mkdtemp(prefix="hotline-bench-routing-"))
-    redis_proc = worker = None
+    redis_proc = worker = monitor = None
     try:
+        # The figures are only as good as the machine is quiet: note what else runs on it.
+        from sqlalchemy.engine import make_url
+        monitor = CpuMonitor(make_url(args.database_url).database or "")
+        quiet0 = monitor.snapshot()
+        time.sleep(1.0)
+        quiet1 = monitor.snapshot()
+        other_before = (quiet1[1]["others"] - quiet0[1]["others"]) / (quiet1[0] - quiet0[0])
+        if other_before > 0.15:
+            print(f"note: other processes use {other_before:.0%} of a core before the bench starts; "
+                  "figures will suffer", flush=True)
+
         # --- a private Redis, a fresh database, `hotline init` ---------------------------------
         port = free_port()
         redis_proc = subprocess.Popen(
@@ -403,8 +509,9 @@ def main() -> int:
         os.environ.pop("HOTLINE_REDIS_URL", None)  # never the shared Redis; in-memory limits suffice
         os.environ.update(HOTLINE_DATABASE_URL=args.database_url, HOTLINE_BROKER_URL=broker,
                           HOTLINE_SECRET_KEY="bench", HOTLINE_ENV="development", HOTLINE_SMS_BACKEND="log")
-        subprocess.run([str(BIN / "hotline"), "init"], cwd=ROOT, check=True, timeout=180,
-                       stdout=subprocess.DEVNULL)
+        init = subprocess.run([str(BIN / "hotline"), "init"], cwd=ROOT, timeout=180, capture_output=True, text=True)
+        if init.returncode:
+            raise RuntimeError(f"hotline init failed:\n{init.stdout}{init.stderr}")
 
         from hotline import create_app
         app = create_app()  # the orchestrator only reads; it never starts a relay
@@ -434,52 +541,68 @@ def main() -> int:
 
         # --- phase 1: steady intake, commit → routed latency -------------------------------------
         print(f"intake: {args.rate:g} cases/s for {args.seconds:g} s ...", flush=True)
-        intake = run_child(intake_child, (args.rate, args.seconds, args.threads), timeout=args.seconds + 60)
+        cpu0, load0 = process_cpu(worker.pid), monitor.snapshot()
+        intake = run_child(intake_child, (args.rate, args.seconds, args.threads, args.wait),
+                           timeout=args.seconds + args.wait + 60)
         commit_at = dict(intake["commits"])
-        routed, waited = wait_routed(list(commit_at), timeout=60)
-        latencies = sorted((routed[c] - t) * 1000 for c, t in commit_at.items() if c in routed)
+        routed = {**intake["routed"], **wait_routed(list(commit_at), timeout=2)[0]}
+        cpu1, load1 = process_cpu(worker.pid), monitor.snapshot()
+        # A case not routed within the wait counts as slower than any routed one.
+        latencies = sorted((routed[c] - t) * 1000 if c in routed else math.inf for c, t in commit_at.items())
         intake_jobs = job_states()
 
         # --- phase 2: backlog, one worker's throughput -------------------------------------------
         print(f"backlog: {args.backlog} cases held back, then published at once ...", flush=True)
-        backlog = run_child(backlog_child, (args.backlog, 200, ), timeout=240)
-        backlog_routed, _ = wait_routed(backlog["case_ids"], timeout=75)
+        backlog = run_child(backlog_child, (args.backlog, 200), timeout=240)
+        load2 = monitor.snapshot()
+        backlog_routed, _ = wait_routed(backlog["case_ids"], timeout=args.wait + 15)
+        cpu3, load3 = process_cpu(worker.pid), monitor.snapshot()
         backlog_jobs = job_states()
         rss = vm_status(worker.pid) if worker.poll() is None else {}
 
         # --- report ------------------------------------------------------------------------------
         n = len(commit_at)
         service = sorted(intake["service_ms"])
+        row = "{:<26} {}".format
+
+        def ms(value: float) -> str:
+            return f"> {args.wait:.0f} s (not routed)" if value == math.inf else f"{value:.0f} ms"
         print()
-        print("routing bench (PostgreSQL, one worker, threads x8)")
-        row = "{:<28} {}".format
+        print(f"routing bench (PostgreSQL, one worker, threads x8; code at {revision()})")
+        print(row("machine before start", f"other processes {other_before:.0%} of {os.cpu_count() * 100}%"))
         print(row("intake rate achieved", f"{n / intake['elapsed']:.1f} cases/s over {intake['elapsed']:.0f} s "
-                  f"({n} cases, {intake['dropped']} slots dropped, {len(intake['errors'])} errors, "
+                  f"({n} cases; {intake['dropped']} slots dropped, {len(intake['errors'])} errors, "
                   f"{args.threads} threads)"))
         print(row("intake register+commit", f"p50 {percentile(service, 50):.0f} ms, "
-                  f"p95 {percentile(service, 95):.0f} ms, max {service[-1] if service else float('nan'):.0f} ms"))
-        print(row("routed", f"{len(routed)}/{n}, " + (f"all within {waited:.1f} s after intake ended"
-                  if len(routed) == n else f"gave up waiting {waited:.0f} s after intake ended")))
+                  f"p95 {percentile(service, 95):.0f} ms, max {service[-1] if service else math.nan:.0f} ms"))
+        all_routed = len(routed) == n
+        print(row("routed", f"{len(routed)}/{n}, " + (f"the last {intake['waited']:.1f} s after intake ended"
+                  if all_routed else f"gave up {intake['waited']:.0f} s after intake ended")))
         for p in (50, 95, 99):
             extra = f"   (target ≤ {LATENCY_TARGET_MS} ms)" if p == 95 else ""
-            print(row(f"commit→routed p{p}", f"{percentile(latencies, p):.0f} ms{extra}"))
-        print(row("commit→routed max", f"{latencies[-1] if latencies else float('nan'):.0f} ms"))
+            print(row(f"commit→routed p{p}", ms(percentile(latencies, p)) + extra))
+        print(row("commit→routed max", ms(latencies[-1]) if latencies else "-"))
         over = sum(1 for v in latencies if v > LATENCY_TARGET_MS)
-        print(row("commit→routed > 1 s", f"{over} cases ({over / max(1, len(latencies)):.1%})"))
+        print(row("commit→routed > 1 s", f"{over} cases ({over / max(1, n):.1%})"))
+        print(row("worker CPU, intake", worker_line(cpu1 - cpu0, load1[0] - load0[0], n)))
+        print(row("machine CPU, intake", load_line(load0, load1)))
         print(row("outbox after intake", ", ".join(f"{k} {v}" for k, v in intake_jobs.items())))
         done = len(backlog_routed)
+        span = math.nan
         if done:
             span = max(backlog_routed.values()) - backlog["released_at"]
             print(row("worker throughput", f"{done / span:.0f} cases/s ({done}/{args.backlog} cases routed in "
-                      f"{span:.1f} s; {backlog['jobs']} jobs incl. receipt SMS = {backlog['jobs'] / span:.0f} jobs/s)"))
+                      f"{span:.1f} s; with their receipt SMS {2 * done / span:.0f} jobs/s)"))
             first = first_pass(sorted(backlog_routed.values()), backlog["released_at"])
             if first and first[0] < done:
                 print(row("  first pass", f"{first[0] / first[1]:.0f} cases/s ({first[0]} cases in {first[1]:.1f} s; "
-                          f"the other {done - first[0]} came after a gap, i.e. republished)"))
+                          f"the other {done - first[0]} came after a pause, i.e. republished)"))
         else:
             print(row("worker throughput", "nothing routed"))
-        print(row("backlog publish", f"{backlog['published']} jobs in {backlog['publish_s']:.2f} s "
-                  f"(insert {backlog['insert_s']:.1f} s)"))
+        print(row("worker CPU, backlog", worker_line(cpu3 - cpu1, span, done)))
+        print(row("machine CPU, draining", load_line(load2, load3)))
+        print(row("backlog publish", f"{backlog['published']} of {backlog['jobs']} jobs by publish_pending in "
+                  f"{backlog['publish_s']:.2f} s (inserting took {backlog['insert_s']:.1f} s)"))
         print(row("outbox after backlog", ", ".join(f"{k} {v}" for k, v in backlog_jobs.items())))
         if rss:
             print(row("worker peak RSS", f"{rss['VmHWM'] / 1024:.0f} MB   (target ≤ {RSS_TARGET_MB} MB; "
@@ -495,6 +618,8 @@ def main() -> int:
         ctx.pop()
         return 0
     finally:
+        if monitor is not None:
+            monitor.stop()
         stop_process(worker)
         stop_process(redis_proc, grace=5)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -16,6 +16,7 @@ class Case(db.Model):
     __table_args__ = (
         Index("ix_case_status_bureau", "status", "bureau_id"),
         Index("ix_case_registered_at", "registered_at"),
+        Index("ix_case_assignee_status", "assignee_id", "status"),  # a handler's open cases, for assignment
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)
@@ -28,7 +29,7 @@ class Case(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id"), index=True)
     bureau_id: Mapped[int | None] = mapped_column(ForeignKey("bureau.id"))
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     consumer_name: Mapped[str | None] = mapped_column(String(64))

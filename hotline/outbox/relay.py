@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 HANDLERS: dict[str, Callable[[dict], object]] = {}
 QUEUES = {"route_case": "routing", "send_sms": "sms"}  # anything else: "default"
 REPUBLISH_AFTER = timedelta(seconds=60)  # a published job not done by then is published again
+PUBLISH_LEASE = timedelta(seconds=5)  # a claimed batch whose publisher died is taken again after this
 _wakeup = threading.Event()
 
 
@@ -100,27 +101,31 @@ def run_pending(limit: int = 200) -> int:
 
 
 def publish_pending(send: Callable[[OutboxJob], None], limit: int = 500) -> int:
-    """Hand due jobs to the broker. The batch is claimed (published_at) and committed first, so no
-    row stays locked while messages go out and a worker can run a job the moment it arrives; what
-    could not be sent (broker down) is released again for the next pass."""
+    """Hand due jobs to the broker. The batch is claimed with a short lease and committed first, so
+    no row stays locked while messages go out and a worker can run a job the moment it arrives.
+    Sent jobs are then marked published; if this process dies mid-batch, the lease runs out and the
+    next pass sends the rest; what the broker refused is released at once."""
     jobs = _due_jobs(limit, for_publishing=True)
-    claimed = {job.id: job for job in jobs}
-    now = utcnow()
+    claimed = [job.id for job in jobs]
+    lease = utcnow() - REPUBLISH_AFTER + PUBLISH_LEASE  # eligible again after the lease
     for job in jobs:
-        job.published_at = now
+        job.published_at = lease
     db.session.commit()
-    sent = 0
+    sent: list[int] = []
     try:
-        for job in claimed.values():
+        for job in jobs:
             send(job)
-            sent += 1
+            sent.append(job.id)
     finally:
-        unsent = list(claimed)[sent:]
+        if sent:
+            db.session.execute(update(OutboxJob).where(OutboxJob.id.in_(sent), OutboxJob.published_at == lease)
+                               .values(published_at=utcnow()), execution_options={"synchronize_session": False})
+        unsent = claimed[len(sent):]
         if unsent:
             db.session.execute(update(OutboxJob).where(OutboxJob.id.in_(unsent), OutboxJob.done_at.is_(None))
-                               .values(published_at=None))
-            db.session.commit()
-    return sent
+                               .values(published_at=None), execution_options={"synchronize_session": False})
+        db.session.commit()
+    return len(sent)
 
 
 def relay_once(app: Flask) -> int:
