@@ -1,53 +1,35 @@
 """Screenshots of the main pages on a fresh demo instance, for the README (`make screenshot`).
 
 Starts `hotline demo` + `hotline run` in a temporary folder and drives Debian's Chromium."""
-import os
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from hotline.testing import CHROMIUM_ARGS, LocalHotline
+
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
-HOTLINE = [sys.executable, "-c", "from hotline.cli import main; main()"]
 
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    folder = tempfile.mkdtemp(prefix="hotline-shots-")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    env.update(HOTLINE_DATABASE_URL=f"sqlite:///{folder}/demo.db", HOTLINE_SECRET_KEY="screenshots")
-    subprocess.run([*HOTLINE, "demo"], env=env, cwd=folder, check=True, capture_output=True)
-    with sqlite3.connect(f"{folder}/demo.db") as db:  # a caller who has called before
+    local = LocalHotline(tempfile.mkdtemp(prefix="hotline-shots-"), secret="screenshots")
+    local.cli("demo")
+    with sqlite3.connect(local.database) as db:  # a caller who has called before
         caller = db.execute('SELECT consumer_phone FROM "case" WHERE consumer_phone IS NOT NULL '
                             "GROUP BY consumer_phone HAVING count(*) > 2 LIMIT 1").fetchone()[0]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([*HOTLINE, "run", "--port", str(port)], env=env, cwd=folder,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    base = local.start()
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic"])
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
             shoot_console(browser, base, caller)
             shoot_bureau(browser, base)
             shoot_triage(browser, base)
             browser.close()
     finally:
-        server.terminate()
-        server.wait(10)
+        local.stop()
 
 
 def login(browser, base, user, password):

@@ -4,14 +4,12 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from hotline.testing import CHROMIUM_ARGS, LocalHotline
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "Browser-pass-2026"
@@ -23,34 +21,14 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Chromium not installed", allow_module_level=True)
 
 
-def hotline(*args, env, cwd, stdin=None):
-    command = [sys.executable, "-c", "from hotline.cli import main; main()", *args]
-    result = subprocess.run(command, env=env, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("browser")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    env.update(HOTLINE_DATABASE_URL=f"sqlite:///{folder}/hotline.db", HOTLINE_SECRET_KEY="browser-test")
-    hotline("init", env=env, cwd=folder)
-    hotline("users", "create", "op", "--role", "operator", "--display-name", "王话务", env=env, cwd=folder,
-            stdin=f"{PASSWORD}\n{PASSWORD}\n")
-    token = hotline("tokens", "create", "op", env=env, cwd=folder).strip()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [sys.executable, "-c", "from hotline.cli import main; main()", "run", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    base = f"http://127.0.0.1:{port}"
+    local = LocalHotline(tmp_path_factory.mktemp("browser"), secret="browser-test")
+    local.cli("init")
+    local.cli("users", "create", "op", "--role", "operator", "--display-name", "王话务",
+              stdin=f"{PASSWORD}\n{PASSWORD}\n")
+    token = local.cli("tokens", "create", "op").strip()
+    base = local.start()
     # An earlier case of the caller, so the console has a history to show.
     body = {"kind": "complaint", "channel": "phone", "consumer": {"name": "李女士", "phone": "13812345678"},
             "business": {"name": "鞍山某某健身房", "address": "鞍山市铁东区园林街道"},
@@ -59,17 +37,14 @@ def server(tmp_path_factory):
                                      headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
     earlier = json.load(urllib.request.urlopen(request, timeout=10))["number"]
     yield base, earlier
-    process.terminate()
-    process.wait(10)
+    local.stop()
 
 
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-            "--no-first-run", "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
