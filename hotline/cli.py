@@ -70,7 +70,7 @@ def register_commands(app: Flask) -> None:
         sweep()  # reminders and escalations for the demo cases due by now
         click.echo(f"{created} demo cases loaded. Demo log-ins (user / password):")
         for username, password, role, where in logins:
-            click.echo(f"  {username:<14} {password:<16} {role:<11} {where}")
+            click.echo(f"  {username:<12} {password:<19} {role:<11} {where}")
 
     @app.cli.command("run")
     @click.option("--port", default=5000, show_default=True)
