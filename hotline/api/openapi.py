@@ -2,6 +2,7 @@
 from flask import Blueprint, jsonify
 
 from hotline.cases.schemas import CaseIn
+from hotline.cases.workflow import ACTIONS
 
 docs = Blueprint("openapi", __name__)
 
@@ -19,6 +20,15 @@ def document() -> dict:
     components = schema.pop("$defs", {})
     components["CaseIn"] = schema
     components["Error"] = ERROR
+    components["ActionIn"] = {
+        "type": "object", "required": ["action"], "additionalProperties": False,
+        "properties": {
+            "action": {"type": "string", "enum": list(ACTIONS)},
+            "reason": {"type": "string", "description": "the reason, or the statutory ground's code"},
+            "note": {"type": "string"}, "bureau": {"type": "string", "description": "for assign"},
+            "recovered_amount": {"type": "string", "description": "yuan, for settle"},
+            "assignee": {"type": "string", "description": "user name, for reassign"},
+            "version": {"type": "integer", "description": "the version read; 409 if the case changed since"}}}
     case_number = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
     obj = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
     list_params = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
@@ -39,6 +49,11 @@ def document() -> dict:
                         "responses": {"200": obj, **_errors(401, 422)}}},
             "/cases/{number}": {"get": {"summary": "One case", "parameters": [case_number],
                                         "responses": {"200": obj, **_errors(401, 404)}}},
+            "/cases/{number}/actions": {"post": {
+                "summary": "Take a workflow action (DESIGN.md §2); 409 if the status does not allow it",
+                "parameters": [case_number], "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ActionIn"}}}},
+                "responses": {"200": obj, **_errors(400, 401, 403, 404, 409, 422)}}},
             "/callers/{phone}": {"get": {"summary": "A caller's earlier cases", "parameters": [
                 {"name": "phone", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": obj, **_errors(401, 422)}}},

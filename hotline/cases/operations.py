@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -167,6 +167,3 @@ def _register_one(data: CaseIn, kind: str, actor: User | None, station: Station 
                       dedupe_key=f"receipt:{number}")
     return Registered(case=case, query_code=query_code)
 
-
-def count_cases() -> int:
-    return db.session.scalar(select(func.count(Case.id)))

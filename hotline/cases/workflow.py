@@ -75,6 +75,3 @@ def actions_for(kind: str, status: str, role: str) -> list[Transition]:
     allowed = [t for t in TRANSITIONS if kind in t.kinds and status in t.from_statuses and role in t.roles]
     return sorted(allowed, key=lambda t: t.action in _SIDE_ACTIONS)
 
-
-def known_action(kind: str, action: str) -> bool:
-    return any(t.action == action and kind in t.kinds for t in TRANSITIONS)

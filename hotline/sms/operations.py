@@ -12,7 +12,8 @@ from hotline.types import utcnow
 
 log = logging.getLogger(__name__)
 
-# Template codes and their text, as a Chinese gateway registers them (named parameters only).
+# Template codes and their text, as a Chinese gateway registers them: a message is sent as a code
+# with named parameters, never as free text.
 TEMPLATES = {
     "CASE_RECEIPT": "【12315】您的{kind}已登记，编号{number}，查询码{code}。可凭编号和查询码查询办理进度。",
     "CASE_ACCEPTED": "【12315】您的{kind}（编号{number}）已受理，将组织调解。",
@@ -30,10 +31,6 @@ def queue_message(*, kind: str, template_code: str, params: dict, to_phone: str,
     return message
 
 
-def render(message: SmsMessage) -> str:
-    return TEMPLATES[message.template_code].format(**message.params)
-
-
 @handler("send_sms")
 def send_message(payload: dict) -> None:
     """Send one queued message; a message already sent is left alone (a retried job sends nothing)."""
@@ -44,7 +41,7 @@ def send_message(payload: dict) -> None:
     if backend != "log":
         raise RuntimeError(f"SMS backend {backend!r} is not available in this version")
     # The log backend keeps the text in the database and logs only the masked number.
-    log.info("SMS %s to %s: %s", message.template_code, mask_phone(message.to_phone), message.template_code)
+    log.info("SMS %s to %s (case %s)", message.template_code, mask_phone(message.to_phone), message.case_id)
     message.status = "sent"
     message.sent_at = utcnow()
     if "code" in message.params:  # the query code is kept only as a hash once it has left
