@@ -300,3 +300,27 @@ def test_worker_routes_tiexi_to_its_bureau_and_shenyang_to_triage(broker, start_
     login(client, supervisor)
     page = client.get(f"/cases/{numbers['tiexi']}").get_data(as_text=True)
     assert tiexi["routing"]["rule"] in page and "铁西分局" in page
+
+
+def test_two_sweep_processes_at_once_notify_each_clock_once(pg_app, make_case):
+    """Two `hotline sweep` processes (as two beats would) over the same due clocks."""
+    import subprocess
+    import sys
+    from datetime import UTC, datetime
+
+    from hotline.deadlines.models import CaseClock, Notification
+    cases = [make_case().case for _ in range(300)]
+    db.session.execute(CaseClock.__table__.update().where(CaseClock.case_id.in_([c.id for c in cases[:200]]))
+                       .values(due_at=datetime.now(UTC) - timedelta(days=1)))
+    db.session.commit()
+    env = {**os.environ, "HOTLINE_DATABASE_URL": pg_app.config["SQLALCHEMY_DATABASE_URI"],
+           "HOTLINE_SECRET_KEY": pg_app.config["SECRET_KEY"]}
+    env.pop("HOTLINE_BROKER_URL", None)
+    command = [sys.executable, "-c", "from hotline.cli import main; main()", "sweep"]
+    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    assert all(run.returncode == 0 for run in runs), outputs
+    db.session.rollback()
+    kinds = dict(db.session.execute(select(Notification.kind, func.count()).group_by(Notification.kind)).all())
+    assert kinds == {"escalation": 200, "reminder": 200}, outputs
+    assert db.session.scalar(select(func.count()).where(CaseEvent.action == "escalate")) == 200
