@@ -12,7 +12,15 @@ def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
 
 
+def consumer_name(case) -> str:
+    from flask_login import current_user
+
+    from hotline.cases.serialise import consumer_name as shown_name
+    return shown_name(case, current_user) or ""
+
+
 def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(consumer_name)
     app.add_template_filter(label)
     app.add_template_filter(local_time)
     app.add_template_filter(lambda codes: [(c, label(c)) for c in codes], "code_options")

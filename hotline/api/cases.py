@@ -61,7 +61,7 @@ def list_cases():
     page, per_page = _page_args()
     filters = {name: request.args.get(name) for name in queries.FILTERS if request.args.get(name)}
     result = queries.list_cases(g.user, filters, page, per_page)
-    return jsonify(items=[case_summary(c) for c in result.items], total=result.total, page=result.page,
+    return jsonify(items=[case_summary(c, g.user) for c in result.items], total=result.total, page=result.page,
                    per_page=result.per_page)
 
 
@@ -71,7 +71,7 @@ def get_case(number: str):
     case = queries.case_for(g.user, number)
     if case is None:
         raise ApiError(404, "no such case")
-    return jsonify(case_detail(case))
+    return jsonify(case_detail(case, g.user))
 
 
 @bp.post("/cases/<number>/actions")
@@ -93,7 +93,7 @@ def case_action(number: str):
     except StaleDataError:
         db.session.rollback()
         raise ApiError(409, "the case was changed by someone else meanwhile; reload it") from None
-    return jsonify(case_detail(case))
+    return jsonify(case_detail(case, g.user))
 
 
 @bp.get("/callers/<phone>")
@@ -104,4 +104,4 @@ def caller(phone: str):
     except ValueError as exc:
         raise ApiError(422, "invalid phone number", {"phone": str(exc)}) from None
     cases = queries.caller_history(g.user, normalised)
-    return jsonify(phone=normalised, items=[case_summary(c) for c in cases])
+    return jsonify(phone=normalised, items=[case_summary(c, g.user) for c in cases])

@@ -28,3 +28,11 @@ def can_see(user: User, case: Case) -> bool:
     if user.role == "station":
         return user.station_id is not None and case.station_id == user.station_id
     return False
+
+
+def may_see_personal_data(user: User, case: Case) -> bool:
+    """The handling bureau and the centre may see a caller's unmasked phone and ID number (each view
+    is logged) and a named reporter's identity; others see them masked."""
+    if user.role in ("supervisor", "admin"):
+        return True
+    return user.role == "bureau" and user.bureau_id is not None and case.bureau_id == user.bureau_id

@@ -167,3 +167,14 @@ def _register_one(data: CaseIn, kind: str, actor: User | None, station: Station 
                       dedupe_key=f"receipt:{number}")
     return Registered(case=case, query_code=query_code)
 
+
+
+def reveal_personal_data(case: Case, viewer: User) -> dict[str, str | None]:
+    """The caller's unmasked phone and ID number, for the handler who must call them; every view
+    is written to the access log."""
+    from hotline.auth.models import AccessLog
+    secret = current_app.config["SECRET_KEY"]
+    db.session.add(AccessLog(user_id=viewer.id, case_id=case.id, what="phone,id_number"))
+    return {"phone": case.consumer_phone,
+            "id_number": personal_data.decrypt(secret, case.consumer_id_number_enc)
+            if case.consumer_id_number_enc else None}

@@ -1,6 +1,8 @@
 """A case as JSON, as `GET /api/v1/cases/{number}` returns it. Personal data is masked."""
+from hotline.auth.models import User
+from hotline.cases.access import may_see_personal_data
 from hotline.cases.models import Case, CaseLink
-from hotline.cases.validation import mask_id_number, mask_phone
+from hotline.cases.validation import mask_id_number, mask_name, mask_phone
 from hotline.deadlines.operations import clocks_of
 from hotline.extensions import db
 from hotline.sms.models import SmsMessage
@@ -15,12 +17,18 @@ def _money(value):
     return None if value is None else f"{value:.2f}"
 
 
-def case_summary(case: Case) -> dict:
+def consumer_name(case: Case, viewer: User | None) -> str | None:
+    if case.kind == "report" and (viewer is None or not may_see_personal_data(viewer, case)):
+        return mask_name(case.consumer_name)
+    return case.consumer_name
+
+
+def case_summary(case: Case, viewer: User | None = None) -> dict:
     return {
         "number": case.number, "kind": case.kind, "channel": case.channel, "status": case.status,
         "outcome": case.outcome, "subject": case.subject, "received_at": _iso(case.received_at),
         "business": {"name": case.business_name},
-        "consumer": {"name": case.consumer_name, "phone": mask_phone(case.consumer_phone)},
+        "consumer": {"name": consumer_name(case, viewer), "phone": mask_phone(case.consumer_phone)},
         "bureau": {"code": case.bureau.code, "name": case.bureau.name} if case.bureau else None,
         "station": case.station.code if case.station else None, "overdue": case.overdue,
     }
@@ -33,14 +41,14 @@ def deadlines_json(case_id: int) -> list[dict]:
              "calendar_warning": c.fallback_calendar} for c in clocks_of(case_id)]
 
 
-def case_detail(case: Case) -> dict:
+def case_detail(case: Case, viewer: User | None = None) -> dict:
     links = db.session.query(CaseLink).filter_by(case_id=case.id).all()
     messages = db.session.query(SmsMessage).filter_by(case_id=case.id).order_by(SmsMessage.id).all()
     return {
-        **case_summary(case),
+        **case_summary(case, viewer),
         "registered_at": _iso(case.registered_at), "closed_at": _iso(case.closed_at),
         "station": {"code": case.station.code, "name": case.station.name} if case.station else None,
-        "consumer": {"name": case.consumer_name, "phone": mask_phone(case.consumer_phone),
+        "consumer": {"name": consumer_name(case, viewer), "phone": mask_phone(case.consumer_phone),
                      "id_number": mask_id_number(case.consumer_id_number_tail),
                      "address": case.consumer_address, "anonymous": case.consumer_anonymous},
         "business": {"name": case.business_name, "address": case.business_address, "uscc": case.business_uscc,

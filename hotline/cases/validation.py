@@ -77,5 +77,10 @@ def mask_phone(phone: str | None) -> str | None:
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
+def mask_name(name: str | None) -> str | None:
+    """张** : a named reporter's identity is for the handling bureau and the centre only."""
+    return name if not name else name[0] + "*" * max(1, len(name) - 1)
+
+
 def mask_id_number(tail: str | None) -> str | None:
     return None if not tail else "*" * 14 + tail

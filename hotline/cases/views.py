@@ -9,7 +9,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from hotline.auth.models import ROLES, User
 from hotline.auth.views import roles_required
 from hotline.cases import queries, workflow
+from hotline.cases.access import may_see_personal_data
 from hotline.cases.actions import ActionRefused, parse_action, take_action
+from hotline.cases.operations import reveal_personal_data
 from hotline.cases.schemas import CHANNELS, KINDS, FieldErrors
 from hotline.cases.serialise import case_detail
 from hotline.extensions import db
@@ -60,7 +62,7 @@ def triage():
 
 @bp.get("/cases/<number>")
 @roles_required(*ROLES)
-def show(number: str):
+def show(number: str, revealed: dict | None = None):
     case = queries.case_for(current_user, number)
     if case is None:
         abort(404)
@@ -76,8 +78,23 @@ def show(number: str):
     handlers = db.session.scalars(select(User).where(User.role == "bureau", User.bureau_id == case.bureau_id,
                                                      User.active).order_by(User.display_name)).all() \
         if case.bureau_id else []
-    return render_template("cases/show.html", case=case, detail=case_detail(case), actions=actions,
-                           grounds=grounds, bureaus=bureaus, handlers=handlers)
+    return render_template("cases/show.html", case=case, detail=case_detail(case, current_user), actions=actions,
+                           grounds=grounds, bureaus=bureaus, handlers=handlers, revealed=revealed,
+                           may_reveal=may_see_personal_data(current_user, case))
+
+
+@bp.post("/cases/<number>/reveal")
+@roles_required("bureau", "supervisor", "admin")
+def reveal(number: str):
+    """Show the caller's phone and ID number unmasked, once, and log that it was seen."""
+    case = queries.case_for(current_user, number)
+    if case is None:
+        abort(404)
+    if not may_see_personal_data(current_user, case):
+        abort(403)
+    revealed = reveal_personal_data(case, current_user)
+    db.session.commit()
+    return show(number, revealed=revealed)
 
 
 @bp.post("/cases/<number>/actions")
