@@ -13,6 +13,7 @@ from hotline.cases.schemas import FieldErrors
 from hotline.cases.validation import check_amount
 from hotline.deadlines import operations as clocks
 from hotline.extensions import db
+from hotline.labels import label
 from hotline.reference.models import Bureau, StatutoryGround
 from hotline.routing.operations import place_at_bureau
 from hotline.sms.operations import queue_message
@@ -90,7 +91,8 @@ def take_action(case: Case, user: User, data: ActionInput) -> Case:
         raise ActionRefused(str(_l("the case was changed meanwhile; reload it")))
     transition = workflow.transition_for(case.kind, case.status, data.action)
     if transition is None:
-        raise ActionRefused(str(_l("this action is not allowed while the case is %(status)s", status=case.status)))
+        raise ActionRefused(str(_l("this action is not allowed while the case is %(status)s",
+                                   status=label(case.status))))
     _check_actor(user, case, transition)
     now = utcnow()
     reason, extra = data.reason, {}
