@@ -111,7 +111,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from hotline.security import add_security_headers, inject_template_helpers
+    from hotline.security import add_security_headers, inject_template_helpers, refuse_unstorable_input
+    app.before_request(refuse_unstorable_input)
     app.after_request(add_security_headers)
     app.context_processor(inject_template_helpers)
     from hotline.templating import register_template_helpers

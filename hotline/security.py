@@ -28,3 +28,16 @@ def inject_template_helpers() -> dict:
         from hotline.deadlines.queries import unread_count
         unread = unread_count(current_user)
     return {"mask_phone": mask_phone, "current_locale": str(get_locale()), "unread_notices": unread}
+
+
+def refuse_unstorable_input() -> None:
+    """A NUL or a lone surrogate in the path, the query or a form field can never match or be stored
+    (PostgreSQL refuses NUL): answer 400 before any view sees it."""
+    from flask import abort
+
+    from hotline.cases.validation import is_storable_text
+    values = [request.path, *request.args.keys(), *request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [*request.form.keys(), *request.form.values()]
+    if not all(is_storable_text(v) for v in values):
+        abort(400, description="the request contains a character that cannot be stored (NUL)")

@@ -25,6 +25,8 @@ def json_body():
         return json.loads(request.get_data(cache=True) or b"null", parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "the body is nested too deeply") from None
 
 
 @bp.post("/cases")
@@ -46,13 +48,18 @@ def create_case():
     return jsonify(body), 201
 
 
+MAX_PAGE = 100_000
+
+
+def _whole_number(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name, str(default)).strip()
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise ApiError(422, "invalid paging", {name: f"must be a whole number from {low} to {high}"})
+    return int(raw)
+
+
 def _page_args() -> tuple[int, int]:
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-        per_page = min(200, max(1, int(request.args.get("per_page", current_app.config["PER_PAGE"]))))
-    except ValueError:
-        raise ApiError(422, "paging must be whole numbers", {"page": "must be a whole number"}) from None
-    return page, per_page
+    return _whole_number("page", 1, 1, MAX_PAGE), _whole_number("per_page", current_app.config["PER_PAGE"], 1, 200)
 
 
 @bp.get("/cases")

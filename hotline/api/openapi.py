@@ -32,7 +32,12 @@ def document() -> dict:
     case_number = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
     obj = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
     list_params = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
-                   for n in ("status", "kind", "bureau", "channel", "overdue", "q", "page", "per_page")]
+                   for n in ("status", "kind", "bureau", "channel", "overdue", "q")]
+    list_params += [
+        {"name": "page", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": 100000}},
+        {"name": "per_page", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": 200}}]
     return {
         "openapi": "3.0.3",
         "info": {"title": "hotline 12315 API", "version": "1"},

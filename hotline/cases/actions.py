@@ -10,7 +10,7 @@ from hotline.cases import workflow
 from hotline.cases.models import Case
 from hotline.cases.operations import KIND_NAMES, record_event
 from hotline.cases.schemas import FieldErrors
-from hotline.cases.validation import check_amount
+from hotline.cases.validation import check_amount, is_storable_text
 from hotline.deadlines import operations as clocks
 from hotline.extensions import db
 from hotline.labels import label
@@ -40,7 +40,7 @@ class ActionInput:
 def _text(value, field: str, limit: int = 2000) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or "\x00" in value:
+    if not isinstance(value, str) or not is_storable_text(value):
         raise FieldErrors({field: str(_l("must be text"))})
     value = value.strip()
     if len(value) > limit:

@@ -29,8 +29,8 @@ def _text(value):
         return None
     if not isinstance(value, str):
         raise ValueError(str(_l("must be text")))
-    if "\x00" in value:  # PostgreSQL cannot store NUL in text
-        raise ValueError(str(_l("contains a NUL character")))
+    if not validation.is_storable_text(value):  # NUL or a lone surrogate: PostgreSQL cannot store it
+        raise ValueError(str(_l("contains a character that cannot be stored")))
     value = value.strip()
     return value or None
 
@@ -74,11 +74,25 @@ class CategoryIn(Strict):
     issue: Text = Field(None, max_length=16)
 
 
+EARLIEST = date(2000, 1, 1)  # before this a date of receipt or purchase is a typing error
+
+
+def _iso_only(value):
+    # pydantic would read a number as a Unix timestamp; a person means a date written out.
+    if value is not None and not isinstance(value, str | date):
+        raise ValueError(str(_l("not a date (YYYY-MM-DD)")))
+    return value
+
+
+IsoDate = Annotated[date | None, BeforeValidator(_iso_only)]
+IsoDateTime = Annotated[datetime | None, BeforeValidator(_iso_only)]
+
+
 class CaseIn(Strict):
     kind: Literal[KINDS]
     channel: Literal[CHANNELS]
     station: Text = Field(None, max_length=32)
-    received_at: datetime | None = None
+    received_at: IsoDateTime = None
     consumer: ConsumerIn = Field(default_factory=ConsumerIn)
     business: BusinessIn = Field(default_factory=BusinessIn)
     category: CategoryIn = Field(default_factory=CategoryIn)
@@ -86,7 +100,7 @@ class CaseIn(Strict):
     description: Text = None
     demand: Text = Field(None, max_length=2000)
     amount: Amount = None
-    occurred_on: date | None = None
+    occurred_on: IsoDate = None
     answer: Text = None
     answer_code: Text = Field(None, max_length=16)  # the answer-bank entry the operator used
     also_report: bool = False  # the same call also reports a violation: log a linked report
@@ -116,10 +130,17 @@ class CaseIn(Strict):
         if self.received_at is not None:
             if self.received_at.tzinfo is None:
                 self.received_at = self.received_at.replace(tzinfo=zone)
-            self.received_at = self.received_at.astimezone(UTC)
+            if self.received_at.date() < EARLIEST:
+                raise FieldErrors({"received_at": str(_l("too far in the past"))})
+            try:
+                self.received_at = self.received_at.astimezone(UTC)
+            except OverflowError:  # the last moments of year 9999 west of UTC
+                raise FieldErrors({"received_at": str(_l("cannot be in the future"))}) from None
             if self.received_at > now:
                 errors["received_at"] = str(_l("cannot be in the future"))
-        if self.occurred_on is not None:
+        if self.occurred_on is not None and self.occurred_on < EARLIEST:
+            errors["occurred_on"] = str(_l("too far in the past"))
+        elif self.occurred_on is not None:
             received = (self.received_at or now).astimezone(zone).date()
             if self.occurred_on > received:
                 errors["occurred_on"] = str(_l("cannot be after the case was received"))
@@ -146,6 +167,16 @@ _MESSAGES = {
 }
 
 
+def _message_by_family(error_type: str) -> str:
+    """pydantic has dozens of error types; people get one clear message per family of them."""
+    for prefix, message in (("datetime", _l("not a date and time (ISO 8601)")), ("date", _l("not a date (YYYY-MM-DD)")),
+                            ("string", _l("must be text")), ("bool", _l("must be true or false")),
+                            ("model", _l("must be an object")), ("dict", _l("must be an object"))):
+        if error_type.startswith(prefix):
+            return str(message)
+    return str(_l("invalid value"))
+
+
 def parse_case(data) -> CaseIn:
     """Validate a case payload, raising FieldErrors with one message per field."""
     if not isinstance(data, dict):
@@ -165,6 +196,6 @@ def parse_case(data) -> CaseIn:
                     continue
                 message = str(original) if original else err["msg"]
             else:
-                message = str(_MESSAGES.get(err["type"], err["msg"]))
+                message = str(_MESSAGES.get(err["type"]) or _message_by_family(err["type"]))
             fields.setdefault(path, message)
         raise FieldErrors(fields) from None

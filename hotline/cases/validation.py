@@ -1,6 +1,7 @@
 """Field rules shared by the API and the pages: phones, credit codes, ID numbers, money, dates.
 
 Each `check_*` returns the normalised value or raises ValueError with a message for the user."""
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -9,7 +10,19 @@ from flask_babel import lazy_gettext as _l
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
+THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")  # 1,234.50; never 1,0,0
 MAX_AMOUNT = Decimal("100000000.00")  # 1亿元: beyond this an amount is a typing error
+
+
+def is_storable_text(value: str) -> bool:
+    """No NUL (PostgreSQL refuses it) and no lone surrogate (not encodable as UTF-8)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_phone(value: str) -> str:
@@ -49,8 +62,11 @@ def check_amount(value) -> Decimal:
         raise ValueError(str(_l("not an amount of money")))
     if isinstance(value, float):  # the API parses JSON numbers as Decimal; a float only comes from code
         value = repr(value)
+    text = str(value).strip()
+    if "," in text and not THOUSANDS.fullmatch(text):
+        raise ValueError(str(_l("not an amount of money")))
     try:
-        amount = Decimal(str(value).strip().replace(",", ""))
+        amount = Decimal(text.replace(",", ""))
     except (InvalidOperation, ValueError):
         raise ValueError(str(_l("not an amount of money"))) from None
     if not amount.is_finite() or amount < 0:
