@@ -3,11 +3,13 @@
 Pure functions: the overrides are passed in as a mapping {date: "holiday" | "workday"}."""
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
 
+@cache  # the package's data is fixed for the life of the process
 def official_years() -> range:
     """The years the chinesecalendar package has the State Council's schedule for."""
     years = sorted({d.year for d in chinese_calendar.holidays})

@@ -1,5 +1,7 @@
 """Clocks of a case: started and met by the workflow, computed from the rulebook in force on the
 day the case was received and from the calendar (official days plus imported overrides)."""
+import csv
+import io
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -130,8 +132,6 @@ class CalendarImportError(ValueError):
 def parse_calendar_csv(text: str) -> list[tuple[date, str, str | None]]:
     """CSV `date,kind,name` (kind `holiday` or `workday`); a header line is allowed. Every bad line
     is reported with its number, and nothing is imported unless all lines are good."""
-    import csv
-    import io
     rows, errors = [], []
     for number, fields in enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff"))), start=1):
         if not fields or not "".join(fields).strip() or fields[0].strip().startswith("#"):
@@ -197,4 +197,5 @@ def recompute_open_clocks(first: date, last: date) -> int:
 def years_without_calendar(years) -> list[int]:
     """Which of these years neither the package nor an import covers (weekends-only fallback)."""
     imported = {row.year for row in db.session.scalars(select(CalendarDay.day))}
-    return [y for y in years if y not in calendar.official_years() and y not in imported]
+    official = calendar.official_years()
+    return [y for y in years if y not in official and y not in imported]
