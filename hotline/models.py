@@ -1,7 +1,14 @@
 """Every model, imported in one place so the metadata (and Alembic) sees all tables."""
 from hotline.auth.models import AccessLog, ApiToken, User
 from hotline.cases.models import Case, CaseEvent, CaseLink, CaseNumberCounter
-from hotline.deadlines.models import CalendarDay, CaseClock, DeadlineRule, Notification
+from hotline.deadlines.models import (
+    CalendarDay,
+    CalendarYear,
+    CaseClock,
+    DeadlineRule,
+    ExtensionRequest,
+    Notification,
+)
 from hotline.outbox.models import OutboxJob
 from hotline.reference.models import (
     Answer,
@@ -16,7 +23,7 @@ from hotline.reference.models import (
 from hotline.sms.models import SmsMessage
 
 __all__ = [
-    "AccessLog", "Answer", "ApiToken", "Bureau", "CalendarDay", "Case", "CaseClock", "CaseEvent", "CaseLink",
+    "AccessLog", "Answer", "ApiToken", "Bureau", "CalendarDay", "CalendarYear", "ExtensionRequest", "Case", "CaseClock", "CaseEvent", "CaseLink",
     "CaseNumberCounter", "Category", "DeadlineRule", "Division", "Notification", "OutboxJob", "Platform", "RoutingRule",
     "SmsMessage", "StatutoryGround", "Station", "User",
 ]

@@ -23,11 +23,14 @@ def add_security_headers(response: Response) -> Response:
 
 def inject_template_helpers() -> dict:
     from flask_login import current_user
-    unread = 0
+    unread = pending_extensions = 0
     if current_user and current_user.is_authenticated:
-        from hotline.deadlines.queries import unread_count
+        from hotline.deadlines.queries import pending_extension_count, unread_count
         unread = unread_count(current_user)
-    return {"mask_phone": mask_phone, "current_locale": str(get_locale()), "unread_notices": unread}
+        if current_user.role in ("supervisor", "admin"):
+            pending_extensions = pending_extension_count()
+    return {"mask_phone": mask_phone, "current_locale": str(get_locale()), "unread_notices": unread,
+            "pending_extensions": pending_extensions}
 
 
 def refuse_unstorable_input() -> None:

@@ -126,3 +126,10 @@ def act(number: str):
     if target in ("triage",) and current_user.role in ("supervisor", "admin"):
         return redirect(url_for("cases.triage"))
     return redirect(url_for("cases.show", number=number))
+
+
+@bp.get("/extensions")
+@roles_required("supervisor", "admin")
+def extensions():
+    """延期审批: handlers' extension requests waiting for a supervisor's decision (built in #7)."""
+    abort(404)

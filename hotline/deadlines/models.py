@@ -86,3 +86,31 @@ class Notification(db.Model):
     role: Mapped[str | None] = mapped_column(String(16))  # "supervisor" for escalations
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CalendarYear(db.Model):
+    """A year an administrator or supervisor has marked complete: the State Council's whole schedule
+    for it is imported. A year with only some imported days keeps its "no official calendar" warning."""
+
+    __tablename__ = "calendar_year"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ExtensionRequest(db.Model):
+    """延期申请: a handler asks to extend a clock (a report's verification, +15 working days, once);
+    the request waits in the supervisors' queue until one approves or refuses it."""
+
+    __tablename__ = "extension_request"
+    __table_args__ = (Index("ix_extension_request_status", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    clock: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | approved | refused
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(String(500))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from hotline.auth.models import User
 from hotline.cases.access import visible_to
 from hotline.cases.models import Case
-from hotline.deadlines.models import CaseClock, Notification
+from hotline.deadlines.models import CaseClock, ExtensionRequest, Notification
 from hotline.deadlines.operations import years_without_calendar
 from hotline.extensions import db
 
@@ -51,3 +51,9 @@ def calendar_warning_years(now: datetime) -> list[int]:
     latest = db.session.scalar(select(func.max(CaseClock.due_at)).where(CaseClock.met_at.is_(None)))
     last_year = max(now.year + 1, latest.year if latest else now.year)
     return years_without_calendar(range(now.year, last_year + 1))
+
+
+def pending_extension_count() -> int:
+    """Extension requests waiting for a supervisor (the count in the header)."""
+    return db.session.scalar(select(func.count(ExtensionRequest.id))
+                             .where(ExtensionRequest.status == "pending")) or 0
