@@ -23,7 +23,7 @@ from hotline.reference.models import (
 from hotline.sms.models import SmsMessage
 
 __all__ = [
-    "AccessLog", "Answer", "ApiToken", "Bureau", "CalendarDay", "CalendarYear", "ExtensionRequest", "Case", "CaseClock", "CaseEvent", "CaseLink",
-    "CaseNumberCounter", "Category", "DeadlineRule", "Division", "Notification", "OutboxJob", "Platform", "RoutingRule",
-    "SmsMessage", "StatutoryGround", "Station", "User",
+    "AccessLog", "Answer", "ApiToken", "Bureau", "CalendarDay", "CalendarYear", "Case", "CaseClock", "CaseEvent",
+    "CaseLink", "CaseNumberCounter", "Category", "DeadlineRule", "Division", "ExtensionRequest", "Notification",
+    "OutboxJob", "Platform", "RoutingRule", "SmsMessage", "StatutoryGround", "Station", "User",
 ]

@@ -66,7 +66,7 @@ class Case(db.Model):
     routing_reason: Mapped[str | None] = mapped_column(Text)
     return_count: Mapped[int] = mapped_column(Integer, default=0)
     assignment_final: Mapped[bool] = mapped_column(Boolean, default=False)  # 审定 after two returns
-    transferred_to: Mapped[str | None] = mapped_column(String(128))  # 移送: another city's 12315 or the national platform
+    transferred_to: Mapped[str | None] = mapped_column(String(128))  # 移送: another 12315 or the national platform
     overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     # Optimistic locking: a stale writer's UPDATE matches no row and fails (StaleDataError → 409).
     version: Mapped[int] = mapped_column(Integer, default=1)
