@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
+PYTEST_ARGS ?=
 
 .PHONY: run test install system-deps lint translations screenshot
 
@@ -26,7 +27,7 @@ run: install
 	$(BIN)/hotline run --port $(PORT)
 
 test: install system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -111,6 +111,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
+    from hotline.errors import register_error_pages
+    register_error_pages(app)  # after the API's handlers: pages get the app's own error page, /api/ keeps JSON
     from hotline.security import add_security_headers, inject_template_helpers, refuse_unstorable_input
     app.before_request(refuse_unstorable_input)
     app.after_request(add_security_headers)

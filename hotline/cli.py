@@ -147,13 +147,36 @@ def register_commands(app: Flask) -> None:
     @click.argument("file", type=click.File("r", encoding="utf-8"))
     def calendar_import(file):
         """Import holidays and make-up working days (CSV date,kind,name) and recompute open deadlines."""
+        from flask_babel import force_locale
+
         from hotline.deadlines.operations import CalendarImportError, import_calendar_days, parse_calendar_csv
         try:
             days, clocks = import_calendar_days(parse_calendar_csv(file.read()))
         except CalendarImportError as exc:
-            raise click.ClickException("nothing imported:\n  " + "\n  ".join(exc.errors)) from None
+            with force_locale("en"):  # the command line speaks English, as its other messages do
+                errors = [str(e) for e in exc.errors]
+            raise click.ClickException("nothing imported:\n  " + "\n  ".join(errors)) from None
         db.session.commit()
         click.echo(f"{days} days imported; {clocks} open deadlines recomputed")
+        click.echo("when the year's whole schedule is in, mark it: hotline calendar complete YEAR")
+
+    @calendar_group.command("complete")
+    @click.argument("year", type=int)
+    @click.option("--undo", is_flag=True, help="Take the mark back: the year warns again.")
+    def calendar_complete(year: int, undo: bool):
+        """Mark a year's imported schedule complete: its deadlines stop warning about a missing calendar."""
+        from flask_babel import force_locale
+
+        from hotline.deadlines.operations import CalendarYearError, mark_year_complete, unmark_year_complete
+        try:
+            clocks = unmark_year_complete(year, None) if undo else mark_year_complete(year, None)
+        except CalendarYearError as exc:
+            with force_locale("en"):
+                message = str(exc)
+            raise click.ClickException(message) from None
+        db.session.commit()
+        state = "no longer marked complete" if undo else "marked complete"
+        click.echo(f"{year} {state}; {clocks} open deadlines recomputed")
 
     @calendar_group.command("due")
     @click.option("--from", "start", required=True, help="ISO date-time of receipt, e.g. 2026-09-29T10:00:00+08:00")

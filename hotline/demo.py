@@ -917,15 +917,15 @@ class DemoLoader:
             self._answer(case, self.bureau_users.get(case.bureau.code), at, first, spec)
 
     def _answer(self, case: Case, actor: User | None, at: datetime, first: CaseClock | None, spec: Spec) -> None:
-        note = None
+        note = data = None
         if spec.answer is not None:
             case.answer, case.answer_id = spec.answer.body, spec.answer.id
-            note = f"answer bank {spec.answer.code}"
+            note, data = f"answer bank {spec.answer.code}", {"answer": spec.answer.code}
         else:
             who = case.bureau.short_name if case.bureau else self.centre
             case.answer = (f"感谢您的建议。{who}已将建议转交相关科室研究，将在日常监管中加强{spec.topic or '相关'}"
                            "工作，并视情况纳入下一步工作安排。")
-        self._event(case, "answer", actor, "closed", at, note=note)
+        self._event(case, "answer", actor, "closed", at, note=note, data=data)
         case.outcome = "answered"
         meet_clock(first, at)
 
@@ -965,7 +965,28 @@ class DemoLoader:
                 batch = []
         self._settle_outbox(batch)
         db.session.commit()
+        self._workflow_examples()
         return created
+
+    def _workflow_examples(self) -> None:
+        """A few of today's steps taken through the real workflow, so every queue has something in it:
+        extension requests waiting for the centre, and an out-of-city case transferred (移送)."""
+        from hotline.cases.actions import ActionInput, take_action
+        for code in ("tiexi", "tiedong"):
+            handler = self.users[code]
+            report = db.session.scalar(select(Case).where(Case.kind == "report", Case.status == "verifying",
+                                                          Case.bureau_id == handler.bureau_id)
+                                       .order_by(Case.received_at).limit(1))
+            if report is not None:
+                take_action(report, handler, ActionInput(
+                    action="request_extension", reason="涉案经营者账目复杂，需调取平台交易记录，申请延长核查期限"))
+        outside = db.session.scalar(select(Case).where(Case.status == "triage",
+                                                       Case.routing_rule == "triage:outside-city")
+                                    .order_by(Case.received_at).limit(1))
+        if outside is not None:
+            take_action(outside, self.users["supervisor"], ActionInput(action="transfer_out",
+                                                                     receiver="全国12315平台"))
+        db.session.commit()
 
 
 def _demo_users(pack: dict) -> tuple[dict[str, User], list[tuple[str, str, str, str]]]:

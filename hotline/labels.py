@@ -16,7 +16,7 @@ LABELS = {
     # outcomes
     "declined": _l("declined"), "mediated": _l("mediated"), "terminated": _l("terminated"),
     "case_filed": _l("case filed"), "no_case": _l("no case"), "answered": _l("answered"),
-    "withdrawn": _l("withdrawn"),
+    "withdrawn": _l("withdrawn"), "transferred": _l("transferred out"),
     "system": _l("system"), "escalate": _l("escalated: overdue"), "reminder": _l("reminder"),
     "escalation": _l("overdue"), "holiday": _l("holiday"), "workday": _l("make-up working day"),
     # roles
@@ -27,8 +27,12 @@ LABELS = {
     "return_to_centre": _l("return to the centre"), "reassign": _l("change handler"), "accept": _l("accept"),
     "decline": _l("decline"), "suspend": _l("suspend mediation"), "resume": _l("resume mediation"),
     "settle": _l("settle (mediated)"), "terminate": _l("terminate mediation"),
-    "start_verification": _l("start verification"), "extend": _l("extend verification (+15 days)"),
+    "start_verification": _l("start verification"), "extend": _l("extend verification"),
     "file_case": _l("file a case"), "withdraw": _l("withdraw"),
+    "transfer_out": _l("transfer out"), "request_extension": _l("request an extension"),
+    "approve_extension": _l("approve the extension"), "refuse_extension": _l("refuse the extension"),
+    "ext_approved": _l("extension approved"), "ext_refused": _l("extension refused"),
+    "receiver": _l("receiver"), "confirm": _l("confirmation"),
     "reason": _l("reason"), "note": _l("note"), "recovered_amount": _l("money recovered"),
     "assignee": _l("handler"), "version": _l("version"),
     # clocks

@@ -1,6 +1,6 @@
 """Every model, imported in one place so the metadata (and Alembic) sees all tables."""
 from hotline.auth.models import AccessLog, ApiToken, User
-from hotline.cases.models import Case, CaseEvent, CaseLink, CaseNumberCounter
+from hotline.cases.models import Case, CaseComplainant, CaseEvent, CaseLink, CaseNumberCounter
 from hotline.deadlines.models import (
     CalendarDay,
     CalendarYear,
@@ -23,7 +23,8 @@ from hotline.reference.models import (
 from hotline.sms.models import SmsMessage
 
 __all__ = [
-    "AccessLog", "Answer", "ApiToken", "Bureau", "CalendarDay", "CalendarYear", "Case", "CaseClock", "CaseEvent",
+    "AccessLog", "Answer", "ApiToken", "Bureau", "CalendarDay", "CalendarYear", "Case", "CaseClock", "CaseComplainant",
+    "CaseEvent",
     "CaseLink", "CaseNumberCounter", "Category", "DeadlineRule", "Division", "ExtensionRequest", "Notification",
     "OutboxJob", "Platform", "RoutingRule", "SmsMessage", "StatutoryGround", "Station", "User",
 ]

@@ -16,7 +16,7 @@ def add_security_headers(response: Response) -> Response:
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if request.path.startswith(("/cases", "/console", "/station", "/inbox", "/triage", "/overdue", "/notices",
-                                "/api/v1")):
+                                "/extensions", "/intake", "/api/v1")):
         response.headers.setdefault("Cache-Control", "no-store")  # personal data stays off shared caches
     return response
 

@@ -1,6 +1,7 @@
 """Cases over HTTP: `POST /cases`, `GET /cases`, `GET /cases/{number}`, `GET /callers/{phone}`."""
 import json
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import current_app, g, jsonify, request
 from sqlalchemy.orm.exc import StaleDataError
@@ -67,7 +68,7 @@ def _page_args() -> tuple[int, int]:
 def list_cases():
     page, per_page = _page_args()
     filters = {name: request.args.get(name) for name in queries.FILTERS if request.args.get(name)}
-    result = queries.list_cases(g.user, filters, page, per_page)
+    result = queries.list_cases(g.user, filters, page, per_page, clamp=False)
     return jsonify(items=[case_summary(c, g.user) for c in result.items], total=result.total, page=result.page,
                    per_page=result.per_page)
 
@@ -111,4 +112,9 @@ def caller(phone: str):
     except ValueError as exc:
         raise ApiError(422, "invalid phone number", {"phone": str(exc)}) from None
     cases = queries.caller_history(g.user, normalised)
-    return jsonify(phone=normalised, items=[case_summary(c, g.user) for c in cases])
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    # Display fields in the configured time zone next to the contract's ISO `received_at` (UTC): a
+    # browser that cut the ISO string showed the day before for calls between 00:00 and 08:00.
+    return jsonify(phone=normalised, items=[
+        {**case_summary(c, g.user), "received_on": f"{c.received_at.astimezone(zone):%Y-%m-%d}",
+         "received_local": f"{c.received_at.astimezone(zone):%Y-%m-%d %H:%M}"} for c in cases])

@@ -28,6 +28,10 @@ def document() -> dict:
             "note": {"type": "string"}, "bureau": {"type": "string", "description": "for assign"},
             "recovered_amount": {"type": "string", "description": "yuan, for settle"},
             "assignee": {"type": "string", "description": "user name, for reassign"},
+            "receiver": {"type": "string", "maxLength": 128,
+                         "description": "for transfer_out: the other city's 12315 or the national platform"},
+            "confirm": {"type": "boolean", "description": "settle: confirms a recovered amount far above the amount "
+                                                          "in dispute (otherwise 422)"},
             "version": {"type": "integer", "description": "the version read; 409 if the case changed since"}}}
     case_number = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
     obj = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}

@@ -2,7 +2,7 @@
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -33,9 +33,15 @@ def _login_key() -> str:
     return f"{request.remote_addr}:{(request.form.get('username') or '').strip().lower()}"
 
 
+def _failed_login(_response) -> bool:
+    # Only failures use up the allowance: a shared office's address logs its whole shift in at 08:00.
+    return not g.get("login_succeeded")
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_key)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_failed_login)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_key,
+               deduct_when=_failed_login)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -44,8 +50,12 @@ def login():
             flash(_("Wrong user name or password."), "error")
         else:
             db.session.commit()
-            session.clear()  # a fresh session on log-in: no fixation
+            lang = session.get("lang")
+            session.clear()  # a fresh session on log-in: no fixation; the language picked before stays
+            if lang:
+                session["lang"] = lang
             login_user(user)
+            g.login_succeeded = True
             target = request.args.get("next", "")
             if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
                 target = url_for(HOME[user.role])

@@ -2,12 +2,14 @@
 clocks and the audit trail, queue the consumer's SMS. One function for pages, API and workers."""
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from hotline.auth.models import User
-from hotline.cases import workflow
+from hotline.cases import extension_requests, next_steps, settlement, workflow
 from hotline.cases.models import Case
+from hotline.cases.numbers import group_case_number
 from hotline.cases.operations import KIND_NAMES, record_event
 from hotline.cases.schemas import FieldErrors
 from hotline.cases.validation import check_amount, is_storable_text
@@ -26,6 +28,10 @@ class ActionRefused(Exception):
     """The action is not allowed now (HTTP 409); nothing was changed."""
 
 
+class NeedsConfirmation(FieldErrors):
+    """A figure that looks like a slip: accepted once the handler confirms it (`"confirm": true`)."""
+
+
 @dataclass
 class ActionInput:
     action: str
@@ -34,7 +40,23 @@ class ActionInput:
     bureau: str | None = None
     recovered_amount: object = None
     assignee: str | None = None
+    receiver: str | None = None
+    confirm: bool = False
     version: int | None = None
+
+
+@dataclass
+class Taken:
+    """What an action did, for the message that says what happens next."""
+    case: Case
+    action: str
+    sms: bool = False
+    ground: str | None = None
+    notified_handler: bool = False
+    days: int | None = None
+
+
+FIELDS = {"action", "reason", "note", "bureau", "recovered_amount", "assignee", "receiver", "confirm", "version"}
 
 
 def _text(value, field: str, limit: int = 2000) -> str | None:
@@ -51,7 +73,7 @@ def _text(value, field: str, limit: int = 2000) -> str | None:
 def parse_action(data) -> ActionInput:
     if not isinstance(data, dict):
         raise FieldErrors({"": str(_l("the body must be a JSON object"))})
-    unknown = set(data) - {"action", "reason", "note", "bureau", "recovered_amount", "assignee", "version"}
+    unknown = set(data) - FIELDS
     if unknown:
         raise FieldErrors({name: str(_l("unknown field")) for name in sorted(unknown)})
     action = data.get("action")
@@ -60,9 +82,13 @@ def parse_action(data) -> ActionInput:
     version = data.get("version")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         raise FieldErrors({"version": str(_l("must be a whole number"))})
+    confirm = data.get("confirm", False)
+    if not isinstance(confirm, bool):
+        raise FieldErrors({"confirm": str(_l("must be true or false"))})
     return ActionInput(action=action, reason=_text(data.get("reason"), "reason"), note=_text(data.get("note"), "note"),
                        bureau=_text(data.get("bureau"), "bureau", 32), recovered_amount=data.get("recovered_amount"),
-                       assignee=_text(data.get("assignee"), "assignee", 64), version=version)
+                       assignee=_text(data.get("assignee"), "assignee", 64),
+                       receiver=_text(data.get("receiver"), "receiver", 128), confirm=confirm, version=version)
 
 
 def _ground(purpose: str, code: str | None) -> StatutoryGround:
@@ -81,7 +107,7 @@ def _check_actor(user: User, case: Case, transition: workflow.Transition) -> Non
         raise ActionRefused(str(_l("the case is not at your bureau")))
 
 
-def take_action(case: Case, user: User, data: ActionInput) -> Case:
+def take_action(case: Case, user: User, data: ActionInput) -> Taken:
     """Apply one action; raises ActionRefused (409) or FieldErrors (422) with nothing changed."""
     if db.engine.dialect.name == "postgresql":
         # Concurrent actions on one case queue here, on the case row, and the later one sees the
@@ -94,37 +120,96 @@ def take_action(case: Case, user: User, data: ActionInput) -> Case:
         raise ActionRefused(str(_l("this action is not allowed while the case is %(status)s",
                                    status=label(case.status))))
     _check_actor(user, case, transition)
+    if data.action in workflow.EXTENSION_ACTIONS:
+        _check_extension(case, data.action)
     now = utcnow()
+    taken = Taken(case, data.action)
     reason, extra = data.reason, {}
     if transition.needs_reason and not reason:
         raise FieldErrors({"reason": str(_l("required"))})
+    if transition.needs_receiver and not data.receiver:
+        raise FieldErrors({"receiver": str(_l("required"))})
     if transition.ground:
         ground = _ground(transition.ground, data.reason)
         case.ground_code, reason = ground.code, f"{ground.text}（{ground.legal_basis}）"
+        taken.ground = ground.text
     if transition.needs_amount:
-        if data.recovered_amount in (None, ""):
-            raise FieldErrors({"recovered_amount": str(_l("required"))})
-        try:
-            case.recovered_amount = check_amount(data.recovered_amount)
-        except ValueError as exc:
-            raise FieldErrors({"recovered_amount": str(exc)}) from None
-        if case.amount is not None and case.recovered_amount > case.amount * 10:
-            raise FieldErrors({"recovered_amount": str(_l("far above the amount in dispute"))})
+        case.recovered_amount = _recovered_amount(case, data)
     from_status = case.status
-    _apply_side(case, user, data, transition, now, extra)
+    _apply_side(case, user, data, transition, now, extra, taken)
     if transition.to_status is not None:
         case.status = transition.to_status
     if transition.outcome:
         case.outcome, case.closed_at = transition.outcome, now
+    if case.status not in ("pending", "verifying"):
+        extension_requests.lapse_pending(case, now)
     db.session.flush()
     clocks.refresh_overdue(case, now)
     record_event(case, data.action, user, from_status=from_status, to_status=case.status, reason=reason,
                  note=data.note, data=extra or None, at=now)
-    _notify_consumer(case, transition)
-    return case
+    taken.sms = _notify_consumer(case, transition)
+    return taken
 
 
-def _apply_side(case: Case, user: User, data: ActionInput, transition, now, extra: dict) -> None:
+def _recovered_amount(case: Case, data: ActionInput):
+    """挽回经济损失: any lawful figure; one far above the amount in dispute is confirmed first."""
+    if data.recovered_amount in (None, ""):
+        raise FieldErrors({"recovered_amount": str(_l("required"))})
+    try:
+        recovered = check_amount(data.recovered_amount)
+    except ValueError as exc:
+        raise FieldErrors({"recovered_amount": str(exc)}) from None
+    if settlement.needs_confirmation(case.amount, recovered) and not data.confirm:
+        raise NeedsConfirmation({"recovered_amount": str(_l(
+            "%(recovered)s yuan is far above the %(amount)s yuan in dispute (more than the refund plus three "
+            "times the price, and more than the refund plus 1,000 yuan). Check the figure; if it is right, "
+            "confirm it (tick the box, or send \"confirm\": true).", recovered=f"{recovered:.2f}",
+            amount=f"{case.amount:.2f}"))})
+    return recovered
+
+
+_EXTENSION_REFUSALS = {
+    "used": _l("the verification period was extended already (once only)"),
+    "pending": _l("an extension request is waiting for the centre's decision"),
+    "available": _l("no extension request is waiting"),
+    "none": _l("there is no running verification period to extend"),
+}
+
+
+def _check_extension(case: Case, action: str) -> None:
+    """One extension per report: asked for (or granted directly) while none is used or pending."""
+    state = extension_requests.extension_state(case)
+    if action not in workflow.extension_actions(state):
+        raise ActionRefused(str(_EXTENSION_REFUSALS[state]))
+
+
+def offered_actions(case: Case, user: User) -> list[workflow.Transition]:
+    """The action forms the case page shows this user now."""
+    if user.role == "bureau" and case.bureau_id != user.bureau_id:
+        return []
+    actions = workflow.actions_for(case.kind, case.status, user.role)
+    if case.assignment_final:
+        actions = [t for t in actions if t.action != "return_to_centre"]
+    if any(t.action in workflow.EXTENSION_ACTIONS for t in actions):
+        fitting = workflow.extension_actions(extension_requests.extension_state(case))
+        actions = [t for t in actions if t.action not in workflow.EXTENSION_ACTIONS or t.action in fitting]
+    return actions
+
+
+def next_steps_message(taken: Taken) -> str:
+    """The flash after an action, from the clocks as the action left them."""
+    case = taken.case
+    running = [next_steps.Running(c.clock, c.due_at, c.paused_at is not None)
+               for c in clocks.clocks_of(case.id) if c.met_at is None]
+    return next_steps.compose(
+        taken.action, kind=case.kind, number=group_case_number(case.number), running=running,
+        tz=current_app.config["TIMEZONE"], sms=taken.sms, notified_handler=taken.notified_handler, ground=taken.ground,
+        bureau=case.bureau.name if case.bureau else None, receiver=case.transferred_to,
+        amount=f"{case.recovered_amount:.2f}" if case.recovered_amount is not None else None,
+        handler=case.assignee.display_name if case.assignee else None, days=taken.days)
+
+
+def _apply_side(case: Case, user: User, data: ActionInput, transition, now, extra: dict, taken: Taken) -> None:
     """What an action does besides the status: bureau and handler, clocks, counters."""
     action = data.action
     if action == "assign":
@@ -162,9 +247,24 @@ def _apply_side(case: Case, user: User, data: ActionInput, transition, now, extr
         clocks.meet(case.id, "mediation", now)
         if action == "terminate":
             clocks.start_clock(case, "mediation_notice", now)
-    elif action == "extend":
-        if not clocks.extend(case.id, "report_verification"):
-            raise ActionRefused(str(_l("the verification period was extended already (once only)")))
+    elif action == "request_extension":
+        extra.update(request=extension_requests.open_request(case, user, data.reason, now).id)
+    elif action in ("extend", "approve_extension"):
+        entry = clocks.running_clock(case.id, extension_requests.CLOCK)
+        taken.days = clocks.extension_length(entry)
+        if not clocks.extend(case.id, extension_requests.CLOCK):
+            raise ActionRefused(str(_EXTENSION_REFUSALS["used"]))
+        extra.update(days=taken.days)
+        if action == "approve_extension":
+            request, taken.notified_handler = extension_requests.decide(case, user, True, data.note, now)
+            extra.update(request=request.id)
+    elif action == "refuse_extension":
+        request, taken.notified_handler = extension_requests.decide(case, user, False, data.reason, now)
+        extra.update(request=request.id)
+    elif action == "transfer_out":
+        case.transferred_to = data.receiver
+        extra.update(receiver=data.receiver)
+        clocks.meet_all(case.id, now)
     elif action in ("file_case", "no_case"):
         clocks.meet(case.id, "report_verification", now)
         if not case.consumer_anonymous and case.consumer_phone:
@@ -179,17 +279,22 @@ def _apply_side(case: Case, user: User, data: ActionInput, transition, now, extr
 
 
 _SMS = {"accept": "CASE_ACCEPTED", "decline": "CASE_DECLINED"}
+_CLOSING_SMS = {"transfer_out": "CASE_TRANSFERRED"}
 
 
-def _notify_consumer(case: Case, transition: workflow.Transition) -> None:
-    """告知: the consumer hears of the decision and of the closure (a named reporter too)."""
+def _notify_consumer(case: Case, transition: workflow.Transition) -> bool:
+    """告知: the consumer hears of the decision and of the closure (a named reporter too); a case
+    transferred out hears where it went. True when a message was queued."""
     if case.consumer_anonymous or not case.consumer_phone:
-        return
-    code = _SMS.get(transition.action) or ("CASE_CLOSED" if transition.outcome else None)
+        return False
+    code = _SMS.get(transition.action) or (
+        _CLOSING_SMS.get(transition.action, "CASE_CLOSED") if transition.outcome else None)
     if code is None:
-        return
+        return False
     kind = "decision" if transition.action in _SMS else "closure"
-    queue_message(kind=kind, template_code=code, case_id=case.id, to_phone=case.consumer_phone,
-                  params={"kind": KIND_NAMES[case.kind], "number": case.number,
-                          "outcome": transition.outcome or transition.action},
+    params = {"kind": KIND_NAMES[case.kind], "number": case.number, "outcome": transition.outcome or transition.action}
+    if transition.action == "transfer_out":
+        params["receiver"] = case.transferred_to
+    queue_message(kind=kind, template_code=code, case_id=case.id, to_phone=case.consumer_phone, params=params,
                   dedupe_key=f"{kind}:{case.number}:{case.version}:{transition.action}")
+    return True

@@ -66,6 +66,12 @@ class Case(db.Model):
     routing_reason: Mapped[str | None] = mapped_column(Text)
     return_count: Mapped[int] = mapped_column(Integer, default=0)
     assignment_final: Mapped[bool] = mapped_column(Boolean, default=False)  # 审定 after two returns
+    # The rulebook version in force on the day of receipt (order-20 / order-121): its clocks and grounds
+    # apply for the case's whole life.
+    rulebook_version: Mapped[str | None] = mapped_column(String(32))
+    identity_check: Mapped[str | None] = mapped_column(String(16))  # done | refused | not_needed (art. 10, 16(6))
+    delegated_to: Mapped[str | None] = mapped_column(String(128))  # 委托调解 (art. 19): who mediates
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))  # a repeat report merged (art. 35)
     transferred_to: Mapped[str | None] = mapped_column(String(128))  # 移送: another 12315 or the national platform
     overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     # Optimistic locking: a stale writer's UPDATE matches no row and fails (StaleDataError → 409).
@@ -112,6 +118,22 @@ class CaseLink(db.Model):
     linked_case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
     relation: Mapped[str] = mapped_column(String(16), default="same_call")
     linked_case: Mapped[Case] = relationship(foreign_keys=[linked_case_id])
+
+
+class CaseComplainant(db.Model):
+    """共同投诉 (Order 121 art. 12): one more complainant of a joint complaint; at most two of all the
+    complainants are named representatives. The first complainant stays in the case's consumer fields."""
+
+    __tablename__ = "case_complainant"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    id_number_enc: Mapped[str | None] = mapped_column(Text)
+    id_number_tail: Mapped[str | None] = mapped_column(String(4))
+    address: Mapped[str | None] = mapped_column(String(255))
+    representative: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class CaseNumberCounter(db.Model):

@@ -1,7 +1,9 @@
 """Case numbers and query codes: pure functions, no database."""
 import hashlib
 import hmac
+import re
 import secrets
+import unicodedata
 from datetime import date
 
 from stdnum import damm
@@ -25,6 +27,28 @@ def is_valid_case_number(number: str) -> bool:
     number = (number or "").strip()
     # isascii: str.isdigit accepts full-width digits, which no stored number contains.
     return len(number) == 14 and number.isascii() and number.isdigit() and damm.is_valid(number)
+
+
+# Groups of 4-4-4-2 digits, the way a number is read aloud: "2026 1125 0004 27".
+CASE_NUMBER_GROUPS = (4, 4, 4, 2)
+_SEPARATORS = re.compile(r"[\s\-_.·]+")
+
+
+def group_case_number(number: str | None) -> str:
+    """A case number as people read it ("2026 1125 0004 27"); anything else is returned unchanged."""
+    if not number or len(number) != sum(CASE_NUMBER_GROUPS) or not (number.isascii() and number.isdigit()):
+        return number or ""
+    groups, start = [], 0
+    for size in CASE_NUMBER_GROUPS:
+        groups.append(number[start:start + size])
+        start += size
+    return " ".join(groups)
+
+
+def normalise_case_number(text: str | None) -> str:
+    """What staff type or paste back into a number: full-width digits (a CJK input method) become
+    ASCII, and spaces, hyphens and dots between groups are dropped. Not checked here."""
+    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text or ""))
 
 
 def new_query_code() -> str:

@@ -14,7 +14,7 @@ from hotline.auth.models import User
 from hotline.cases import numbers, personal_data
 from hotline.cases.models import Case, CaseEvent, CaseLink, CaseNumberCounter
 from hotline.cases.schemas import CaseIn, FieldErrors
-from hotline.deadlines.operations import meet_clock, start_clock
+from hotline.deadlines.operations import meet_clock, rulebook_version_for, start_clock
 from hotline.extensions import db
 from hotline.outbox.operations import enqueue
 from hotline.reference.models import Answer, Category, Station
@@ -31,6 +31,7 @@ class Registered:
     case: Case
     query_code: str
     linked: "Registered | None" = None
+    receipt_sent: bool = False  # no SMS for an anonymous or phoneless caller: the code is read out instead
 
 
 def actor_label(actor: User | None) -> str:
@@ -106,18 +107,36 @@ def _check_categories(data: CaseIn) -> None:
         raise FieldErrors(errors)
 
 
+def check_registration(data: CaseIn, actor: User | None, now: datetime) -> tuple[Station | None, Answer | None]:
+    """Every check made before a case is written, collected, so a form can mark all wrong fields at once."""
+    errors: dict[str, str] = {}
+    station = answer = None
+    try:
+        data.check_dates(now, current_app.config["TIMEZONE"])
+    except FieldErrors as exc:
+        errors.update(exc.fields)
+    try:
+        station = _resolve_station(data, actor)
+    except FieldErrors as exc:
+        errors.update(exc.fields)
+    try:
+        _check_categories(data)
+    except FieldErrors as exc:
+        errors.update(exc.fields)
+    if data.answer_code:
+        answer = db.session.scalar(select(Answer).where(Answer.code == data.answer_code))
+        if answer is None:
+            errors["answer_code"] = str(_l("no such answer in the answer bank"))
+    if errors:
+        raise FieldErrors(errors)
+    return station, answer
+
+
 def register_case(data: CaseIn, actor: User | None, now: datetime | None = None) -> Registered:
     """登记: create a case (and, for a complaint that also reports a violation, its linked report)."""
     now = now or utcnow()
     tz = current_app.config["TIMEZONE"]
-    data.check_dates(now, tz)
-    station = _resolve_station(data, actor)
-    _check_categories(data)
-    answer = None
-    if data.answer_code:
-        answer = db.session.scalar(select(Answer).where(Answer.code == data.answer_code))
-        if answer is None:
-            raise FieldErrors({"answer_code": str(_l("no such answer in the answer bank"))})
+    station, answer = check_registration(data, actor, now)
     registered = _register_one(data, data.kind, actor, station, answer, now, tz)
     if data.also_report:
         registered.linked = _register_one(data, "report", actor, station, None, now, tz)
@@ -146,7 +165,8 @@ def _register_one(data: CaseIn, kind: str, actor: User | None, station: Station 
         category_goods=data.category.goods, category_service=data.category.service,
         category_issue=data.category.issue, subject=data.subject, description=data.description,
         demand=data.demand, amount=data.amount, occurred_on=data.occurred_on,
-        query_code_hash=numbers.hash_query_code(secret, number, query_code))
+        query_code_hash=numbers.hash_query_code(secret, number, query_code),
+        rulebook_version=rulebook_version_for(received_at))
     db.session.add(case)
     db.session.flush()
     record_event(case, "register", actor, from_status=None, to_status="registered",
@@ -157,15 +177,17 @@ def _register_one(data: CaseIn, kind: str, actor: User | None, station: Station 
         case.answer, case.answer_id = data.answer, answer.id if answer else None
         case.status, case.outcome, case.closed_at = "closed", "answered", now
         record_event(case, "answer", actor, from_status="registered", to_status="closed",
-                     note=f"answer bank {answer.code}" if answer else None, at=now)
+                     note=f"answer bank {answer.code}" if answer else None,
+                     data={"answer": answer.code} if answer else None, at=now)  # the page shows it translated
         meet_clock(clock, now)
     else:
         enqueue("route_case", {"case_id": case.id}, dedupe_key=f"route_case:{case.id}")
-    if consumer.phone and not consumer.anonymous:
+    receipt_sent = bool(consumer.phone and not consumer.anonymous)
+    if receipt_sent:
         queue_message(kind="receipt", template_code="CASE_RECEIPT", case_id=case.id, to_phone=consumer.phone,
                       params={"kind": KIND_NAMES[kind], "number": number, "code": query_code},
                       dedupe_key=f"receipt:{number}")
-    return Registered(case=case, query_code=query_code)
+    return Registered(case=case, query_code=query_code, receipt_sent=receipt_sent)
 
 
 

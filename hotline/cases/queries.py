@@ -2,7 +2,7 @@
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from hotline.auth.models import User
@@ -17,7 +17,9 @@ FILTERS = ("status", "kind", "bureau", "channel", "overdue", "q")
 
 @dataclass
 class Page:
-    items: list[Case]
+    """One page of a list. `page` is clamped to the pages there are, so a huge or stale page number
+    shows the last page rather than an error."""
+    items: list
     total: int
     page: int
     per_page: int
@@ -27,7 +29,52 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-def list_cases(user: User, filters: dict, page: int = 1, per_page: int = 50) -> Page:
+def paginate(query, page: int, per_page: int, scalars: bool = True, clamp: bool = True) -> Page:
+    """Count, clamp the page, then fetch it. `query` is already ordered; rows come back as entities
+    (`scalars`) or as tuples."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    per_page = max(1, per_page)
+    page = max(1, page)
+    if clamp:  # pages: a stale page number shows the last page; the API answers an empty page instead
+        page = min(page, max(1, -(-total // per_page)))
+    fetched = query.limit(per_page).offset((page - 1) * per_page)
+    items = db.session.scalars(fetched).all() if scalars else [tuple(row) for row in db.session.execute(fetched)]
+    return Page(list(items), total, page, per_page)
+
+
+# Digits typed into search: at least this many before they are tried as a phone's tail; a mobile
+# number has 11, and is then looked up whole.
+PHONE_TAIL_MIN = 4
+PHONE_FULL = 11
+
+
+def search_condition(user: User, text: str):
+    """What staff type into search (issue #7): a case number with or without spaces (full-width
+    digits too), the last digits of a phone, part of the caller's or the business's name, or of the
+    subject. A named reporter's name is matched only for those who may see it (DESIGN.md §2)."""
+    q = unicodedata.normalize("NFKC", text).strip()
+    digits = numbers.normalise_case_number(q)
+    if numbers.is_valid_case_number(digits):
+        return Case.number == digits  # the unique index
+    if digits.isascii() and digits.isdigit():
+        # Digits are a number or a phone, never names: a whole number or phone stays on its index.
+        if len(digits) == 13 and digits.startswith("86"):
+            digits = digits[2:]  # +86 138 0000 1111
+        conditions = [Case.number.startswith(digits),  # a day's cases: "2026 1125"
+                      Case.consumer_phone == digits]
+        if PHONE_TAIL_MIN <= len(digits) < PHONE_FULL:
+            # A phone's tail is a suffix match, which no B-tree index serves; it scans the visible
+            # cases (decision in the issue #7 report: a stored tail column if this ever gets slow).
+            conditions.append(Case.consumer_phone.endswith(digits))
+        return or_(*conditions)
+    # autoescape: "%" and "_" typed are text, not patterns.
+    name = Case.consumer_name.contains(q, autoescape=True)
+    if user.role not in ("supervisor", "admin", "bureau"):
+        name = and_(name, Case.kind != "report")
+    return or_(Case.subject.contains(q, autoescape=True), Case.business_name.contains(q, autoescape=True), name)
+
+
+def list_cases(user: User, filters: dict, page: int = 1, per_page: int = 50, clamp: bool = True) -> Page:
     query = select(Case).where(visible_to(user))
     if filters.get("status"):
         query = query.where(Case.status == filters["status"])
@@ -40,24 +87,16 @@ def list_cases(user: User, filters: dict, page: int = 1, per_page: int = 50) -> 
                             .scalar_subquery())
     if filters.get("overdue") in ("1", "true", True):
         query = query.where(Case.overdue.is_(True))
-    if filters.get("q"):
-        q = unicodedata.normalize("NFKC", filters["q"]).strip()  # full-width digits typed with a CJK IME
-        if numbers.is_valid_case_number(q):
-            query = query.where(Case.number == q)
-        else:
-            like = f"%{q.replace('%', '').replace('_', '')}%"
-            query = query.where(or_(Case.subject.like(like), Case.business_name.like(like),
-                                    Case.consumer_phone == q, Case.number.like(like)))
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = db.session.scalars(query.options(joinedload(Case.bureau), joinedload(Case.station))
-                               .order_by(Case.registered_at.desc(), Case.id.desc())
-                               .limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(list(items), total, page, per_page)
+    if filters.get("q") and filters["q"].strip():
+        query = query.where(search_condition(user, filters["q"]))
+    return paginate(query.options(joinedload(Case.bureau), joinedload(Case.station))
+                    .order_by(Case.registered_at.desc(), Case.id.desc()), page, per_page, clamp=clamp)
 
 
 def case_for(user: User, number: str) -> Case | None:
-    """The case with this number if the user may see it; None otherwise (callers answer 404)."""
-    case = db.session.scalar(select(Case).where(Case.number == number))
+    """The case with this number if the user may see it; None otherwise (callers answer 404). The
+    number may be typed as read aloud, grouped or in full-width digits."""
+    case = db.session.scalar(select(Case).where(Case.number == numbers.normalise_case_number(number)))
     return case if case is not None and can_see(user, case) else None
 
 
@@ -74,8 +113,9 @@ def next_due_subquery():
             .correlate(Case).scalar_subquery())
 
 
-def inbox(user: User, filters: dict, page: int = 1, per_page: int = 50) -> tuple[list[tuple[Case, object]], int]:
-    """The bureau's open cases, the one due first on top (cases with no running clock last)."""
+def inbox(user: User, filters: dict, page: int = 1, per_page: int = 50) -> Page:
+    """The bureau's open cases, the one due first on top (cases with no running clock last).
+    Items are (case, next due) pairs."""
     from hotline.cases.workflow import OPEN_STATUSES
     next_due = next_due_subquery().label("next_due")
     query = select(Case, next_due).where(visible_to(user), Case.status.in_(OPEN_STATUSES))
@@ -87,11 +127,8 @@ def inbox(user: User, filters: dict, page: int = 1, per_page: int = 50) -> tuple
         query = query.where(Case.assignee_id == user.id)
     if filters.get("overdue"):
         query = query.where(Case.overdue.is_(True))
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.execute(query.options(joinedload(Case.assignee))
-                              .order_by(next_due.is_(None), next_due, Case.id).limit(per_page)
-                              .offset((page - 1) * per_page)).all()
-    return [(row[0], row[1]) for row in rows], total
+    return paginate(query.options(joinedload(Case.assignee)).order_by(next_due.is_(None), next_due, Case.id),
+                    page, per_page, scalars=False)
 
 
 def open_counts(user: User) -> dict[str, int]:
@@ -102,11 +139,11 @@ def open_counts(user: User) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def triage_queue(limit: int = 200) -> list[tuple[Case, object]]:
+def triage_queue(page: int = 1, per_page: int = 50) -> Page:
+    """待分派, the one due first on top. Items are (case, next due) pairs."""
     next_due = next_due_subquery().label("next_due")
-    rows = db.session.execute(select(Case, next_due).where(Case.status == "triage")
-                              .order_by(next_due.is_(None), next_due, Case.id).limit(limit)).all()
-    return [(row[0], row[1]) for row in rows]
+    return paginate(select(Case, next_due).where(Case.status == "triage")
+                    .order_by(next_due.is_(None), next_due, Case.id), page, per_page, scalars=False)
 
 
 def returns_by_bureau() -> dict[str, int]:

@@ -8,32 +8,34 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.auth.models import ROLES, User
 from hotline.auth.views import roles_required
-from hotline.cases import queries, workflow
+from hotline.cases import extension_requests, queries, workflow
 from hotline.cases.access import may_see_personal_data
-from hotline.cases.actions import ActionRefused, parse_action, take_action
+from hotline.cases.actions import (
+    ActionRefused,
+    NeedsConfirmation,
+    next_steps_message,
+    offered_actions,
+    parse_action,
+    take_action,
+)
 from hotline.cases.operations import reveal_personal_data
 from hotline.cases.schemas import CHANNELS, KINDS, FieldErrors
 from hotline.cases.serialise import case_detail
+from hotline.deadlines import operations as clocks
 from hotline.extensions import db
 from hotline.labels import label
+from hotline.paging import page_number
 from hotline.reference.models import Bureau, StatutoryGround
 from hotline.types import utcnow
 
 bp = Blueprint("cases", __name__)
 
 
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
-
-
 @bp.get("/cases")
 @roles_required(*ROLES)
 def index():
     filters = {name: request.args.get(name, "").strip() for name in queries.FILTERS}
-    result = queries.list_cases(current_user, {k: v for k, v in filters.items() if v}, _page(),
+    result = queries.list_cases(current_user, {k: v for k, v in filters.items() if v}, page_number(),
                                 current_app.config["PER_PAGE"])
     bureaus = db.session.scalars(select(Bureau).order_by(Bureau.id)).all()
     return render_template("cases/index.html", result=result, filters=filters, statuses=workflow.STATUSES,
@@ -45,9 +47,9 @@ def index():
 def inbox():
     """分局待办: the bureau's open cases, the one due first on top."""
     filters = {name: request.args.get(name, "").strip() for name in ("status", "kind", "mine", "overdue")}
-    rows, total = queries.inbox(current_user, {k: v for k, v in filters.items() if v}, _page(),
-                                current_app.config["PER_PAGE"])
-    return render_template("cases/inbox.html", rows=rows, total=total, filters=filters, now=utcnow(),
+    result = queries.inbox(current_user, {k: v for k, v in filters.items() if v}, page_number(),
+                           current_app.config["PER_PAGE"])
+    return render_template("cases/inbox.html", result=result, filters=filters, now=utcnow(),
                            counts=queries.open_counts(current_user), statuses=workflow.OPEN_STATUSES, kinds=KINDS)
 
 
@@ -56,7 +58,8 @@ def inbox():
 def triage():
     """待分派: what routing could not place, with the reason, assigned to a bureau in one step."""
     bureaus = db.session.scalars(select(Bureau).where(Bureau.active).order_by(Bureau.id)).all()
-    return render_template("cases/triage.html", rows=queries.triage_queue(), bureaus=bureaus, now=utcnow(),
+    result = queries.triage_queue(page_number(), current_app.config["PER_PAGE"])
+    return render_template("cases/triage.html", rows=result.items, result=result, bureaus=bureaus, now=utcnow(),
                            returns=queries.returns_by_bureau())
 
 
@@ -66,10 +69,15 @@ def show(number: str, revealed: dict | None = None):
     case = queries.case_for(current_user, number)
     if case is None:
         abort(404)
-    actions = [t for t in workflow.actions_for(case.kind, case.status, current_user.role)
-               if current_user.role != "bureau" or case.bureau_id == current_user.bureau_id]
-    if case.assignment_final:
-        actions = [t for t in actions if t.action != "return_to_centre"]
+    if number != case.number and revealed is None:  # typed as read aloud ("2026 1125 0004 27"): one address
+        return redirect(url_for("cases.show", number=case.number))
+    return _render_case(case, revealed=revealed)
+
+
+def _render_case(case, revealed: dict | None = None, posted: dict | None = None, errors: dict | None = None,
+                 confirm_needed: bool = False):
+    """The case page; after a refused action, with the form as it was posted and its errors."""
+    actions = offered_actions(case, current_user)
     grounds = {purpose: db.session.scalars(select(StatutoryGround).where(StatutoryGround.purpose == purpose,
                                                                          StatutoryGround.active)
                                            .order_by(StatutoryGround.code)).all()
@@ -78,9 +86,13 @@ def show(number: str, revealed: dict | None = None):
     handlers = db.session.scalars(select(User).where(User.role == "bureau", User.bureau_id == case.bureau_id,
                                                      User.active).order_by(User.display_name)).all() \
         if case.bureau_id else []
+    running = clocks.running_clock(case.id, extension_requests.CLOCK) if case.kind == "report" else None
     return render_template("cases/show.html", case=case, detail=case_detail(case, current_user), actions=actions,
                            grounds=grounds, bureaus=bureaus, handlers=handlers, revealed=revealed,
-                           may_reveal=may_see_personal_data(current_user, case))
+                           may_reveal=may_see_personal_data(current_user, case), clocks=clocks.clocks_of(case.id),
+                           extension_days=clocks.extension_length(running) if running else None,
+                           extension_request=extension_requests.pending_request(case.id),
+                           posted=posted or {}, errors=errors or {}, confirm_needed=confirm_needed, now=utcnow())
 
 
 @bp.post("/cases/<number>/reveal")
@@ -97,39 +109,57 @@ def reveal(number: str):
     return show(number, revealed=revealed)
 
 
+def _action_form(form) -> dict:
+    """The posted form as the action's input: empty fields dropped, checkboxes as true/false."""
+    data = {k: v for k, v in form.to_dict().items() if k not in ("csrf_token", "next") and v not in ("", None)}
+    if "version" in data:
+        data["version"] = int(data["version"]) if data["version"].isascii() and data["version"].isdigit() \
+            and len(data["version"]) < 10 else None
+    data["confirm"] = data.get("confirm") in ("1", "on", "true")
+    return data
+
+
 @bp.post("/cases/<number>/actions")
 @roles_required(*ROLES)
 def act(number: str):
     case = queries.case_for(current_user, number)
     if case is None:
         abort(404)
-    form = request.form.to_dict()
-    form.pop("csrf_token", None)
-    form.pop("next", None)
-    if "version" in form:
-        form["version"] = int(form["version"]) if form["version"].isdigit() else None
-    form = {k: v for k, v in form.items() if v not in ("", None)}
+    form = _action_form(request.form)
+    errors, confirm_needed, status = {}, False, 200
     try:
-        take_action(case, current_user, parse_action(form))
+        if form.get("action") == "withdraw" and not form["confirm"]:
+            # Withdrawing ends the case on the consumer's word: the page asks first, naming the case.
+            raise FieldErrors({"confirm": _("tick the box to confirm which case is withdrawn")})
+        taken = take_action(case, current_user, parse_action(form))
+        message = next_steps_message(taken)
         db.session.commit()
-        flash(_("Done: %(action)s.", action=label(form.get("action"))), "ok")
+        flash(message, "ok")
+    except NeedsConfirmation as exc:
+        errors, confirm_needed, status = exc.fields, True, 422
     except FieldErrors as exc:
-        db.session.rollback()
-        flash("; ".join(f"{label(k) or k}: {v}" for k, v in exc.fields.items()), "error")
+        errors, status = exc.fields, 422
     except ActionRefused as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+        errors, status = {"": str(exc)}, 409
     except StaleDataError:
+        errors, status = {"": _("Someone else changed this case meanwhile; here it is as it is now.")}, 409
+    if errors:
         db.session.rollback()
-        flash(_("Someone else changed this case meanwhile; here it is as it is now."), "error")
-    target = request.form.get("next", "")
-    if target in ("triage",) and current_user.role in ("supervisor", "admin"):
+        flash("; ".join(f"{label(k)}: {v}" if k else v for k, v in errors.items()), "error")
+        return _render_case(case, posted=request.form.to_dict(), errors=errors, confirm_needed=confirm_needed), status
+    if request.form.get("next") == "triage" and current_user.role in ("supervisor", "admin"):
         return redirect(url_for("cases.triage"))
+    if request.form.get("next") == "extensions" and current_user.role in ("supervisor", "admin"):
+        return redirect(url_for("cases.extensions"))
+    if queries.case_for(current_user, number) is None:
+        # Returned to the centre: the case is no longer this bureau's, so its page would be a 404.
+        return redirect(url_for("cases.inbox" if current_user.role == "bureau" else "cases.index"))
     return redirect(url_for("cases.show", number=number))
 
 
 @bp.get("/extensions")
 @roles_required("supervisor", "admin")
 def extensions():
-    """延期审批: handlers' extension requests waiting for a supervisor's decision (built in #7)."""
-    abort(404)
+    """延期审批: handlers' extension requests waiting for a supervisor's decision, oldest first."""
+    page, rows = extension_requests.pending_page(page_number(), current_app.config["PER_PAGE"])
+    return render_template("cases/extensions.html", page=page, rows=rows)

@@ -20,6 +20,7 @@ class Transition:
     needs_reason: bool = False
     needs_bureau: bool = False
     needs_amount: bool = False
+    needs_receiver: bool = False  # transfer_out: who takes the case over
 
 
 def _t(action, kinds, sources, target, roles, **extra) -> Transition:
@@ -33,6 +34,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("route", ALL_KINDS, {"registered"}, "pending", {SYSTEM}),  # or triage: the router decides
     _t("assign", ALL_KINDS, {"triage", "registered"}, "pending", CENTRE, needs_bureau=True),
     _t("return_to_centre", ALL_KINDS, {"pending"}, "triage", {"bureau"}, needs_reason=True),
+    # 移送: a case for another city's 12315 (or the national platform) leaves this system, closed
+    _t("transfer_out", ALL_KINDS, {"triage", "registered"}, "closed", CENTRE, outcome="transferred",
+       needs_receiver=True),
     _t("reassign", ALL_KINDS, {"pending", "accepted", "suspended", "verifying"}, None, HANDLERS),
     # complaint (投诉)
     _t("accept", {"complaint"}, {"pending"}, "accepted", HANDLERS),
@@ -44,10 +48,15 @@ TRANSITIONS: tuple[Transition, ...] = (
        ground="terminate"),
     # report (举报)
     _t("start_verification", {"report"}, {"pending"}, "verifying", HANDLERS),
-    _t("extend", {"report"}, {"pending", "verifying"}, None, CENTRE, needs_reason=True),
     _t("file_case", {"report"}, {"verifying"}, "closed", HANDLERS, outcome="case_filed"),
     _t("no_case", {"report"}, {"verifying"}, "closed", HANDLERS, outcome="no_case", ground="no_case"),
     _t("decline", {"report"}, {"pending"}, "closed", HANDLERS, outcome="declined", ground="report_decline"),
+    # 延期, offered after the decisions: +15 working days once (penalty procedure art. 18), asked for by
+    # the handler and approved by the centre; the centre may also extend directly (the API's `extend`)
+    _t("request_extension", {"report"}, {"pending", "verifying"}, None, {"bureau"}, needs_reason=True),
+    _t("approve_extension", {"report"}, {"pending", "verifying"}, None, CENTRE),
+    _t("refuse_extension", {"report"}, {"pending", "verifying"}, None, CENTRE, needs_reason=True),
+    _t("extend", {"report"}, {"pending", "verifying"}, None, CENTRE, needs_reason=True),
     # consultation (咨询) and suggestion (建议)
     _t("answer", {"consultation", "suggestion"}, {"registered", "pending", "triage"}, "closed",
        {"operator", "station", "bureau", "supervisor", "admin"}, outcome="answered", needs_reason=True),
@@ -67,11 +76,21 @@ def transition_for(kind: str, status: str, action: str) -> Transition | None:
     return None
 
 
-_SIDE_ACTIONS = ("reassign", "return_to_centre", "withdraw")  # shown after the steps forward
+_SIDE_ACTIONS = ("reassign", "return_to_centre", "transfer_out", "withdraw")  # shown after the steps forward
+EXTENSION_ACTIONS = frozenset({"request_extension", "approve_extension", "refuse_extension", "extend"})
 
 
 def actions_for(kind: str, status: str, role: str) -> list[Transition]:
-    """What a user of this role may do next, for the action forms on the case page."""
+    """What a user of this role may do next, for the action forms on the case page: the steps forward
+    first, then the side steps, withdrawal always last (it ends the case on the consumer's word)."""
     allowed = [t for t in TRANSITIONS if kind in t.kinds and status in t.from_statuses and role in t.roles]
-    return sorted(allowed, key=lambda t: t.action in _SIDE_ACTIONS)
+    return sorted(allowed, key=lambda t: (t.action in _SIDE_ACTIONS, t.action == "withdraw"))
+
+
+def extension_actions(extension: str) -> frozenset[str]:
+    """Which extension actions fit the state of a report's extension: `available` (none asked for
+    yet), `pending` (a request waits for the centre), `used` (granted once: never again) or `none`
+    (no running verification period)."""
+    return {"available": frozenset({"request_extension", "extend"}),
+            "pending": frozenset({"approve_extension", "refuse_extension"})}.get(extension, frozenset())
 

@@ -1,12 +1,15 @@
 """Working days on China's official calendar (工作日), with an administrator's overrides.
 
-Pure functions: the overrides are passed in as a mapping {date: "holiday" | "workday"}."""
-from collections.abc import Mapping
+Pure functions: the overrides are passed in as a mapping {date: "holiday" | "workday"}; an
+`Overrides` mapping also carries the years whose whole schedule was imported (marked complete)."""
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+
+MIN_YEAR, MAX_YEAR = 2000, 2100  # the years an administrator may mark complete
 
 
 @cache  # the package's data is fixed for the life of the process
@@ -14,6 +17,18 @@ def official_years() -> range:
     """The years the chinesecalendar package has the State Council's schedule for."""
     years = sorted({d.year for d in chinese_calendar.holidays})
     return range(years[0], years[-1] + 1)
+
+
+class Overrides(dict):
+    """Imported days {date: kind}, plus the years an administrator or supervisor marked complete.
+
+    Imported days always count as holidays or working days; only a year marked complete (or one
+    the package has) counts as covered: a year with a few imported days still warns (issue #7)."""
+
+    def __init__(self, days: Mapping[date, str] | Iterable[tuple[date, str]] = (),
+                 complete_years: Iterable[int] = ()):
+        super().__init__(days)
+        self.complete_years = frozenset(complete_years)
 
 
 def is_working_day(day: date, overrides: Mapping[date, str] | None = None) -> bool:
@@ -27,7 +42,11 @@ def is_working_day(day: date, overrides: Mapping[date, str] | None = None) -> bo
 
 
 def year_is_known(year: int, overrides: Mapping[date, str] | None = None) -> bool:
-    return year in official_years() or any(d.year == year for d in (overrides or {}))
+    """The package has the State Council's schedule for the year, or the year is marked complete.
+    Some imported days of a year do not make it known."""
+    if year in official_years():
+        return True
+    return isinstance(overrides, Overrides) and year in overrides.complete_years
 
 
 def add_working_days(start: date, days: int, overrides: Mapping[date, str] | None = None) -> date:

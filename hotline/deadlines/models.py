@@ -22,6 +22,8 @@ class DeadlineRule(db.Model):
     starts: Mapped[str] = mapped_column(String(16))
     length: Mapped[int] = mapped_column(Integer)
     extension: Mapped[int] = mapped_column(Integer, default=0)
+    # 工作日 or 日 (natural days, Order 121 art. 45: a last day that is not a working day moves to the next one)
+    unit: Mapped[str] = mapped_column(String(8), default="working", server_default="working")
     basis: Mapped[str] = mapped_column(String(255))
 
 
@@ -57,10 +59,11 @@ class CaseClock(db.Model):
     rule_version: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     length: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(8), default="working", server_default="working")  # as its rule's
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # 24:00 local of the last day, as UTC
     met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # mediation suspended (中止)
-    paused_days: Mapped[int] = mapped_column(Integer, default=0)  # working days not counted
+    paused_days: Mapped[int] = mapped_column(Integer, default=0)  # days not counted, in the clock's unit
     extended_days: Mapped[int] = mapped_column(Integer, default=0)  # an approved extension
     fallback_calendar: Mapped[bool] = mapped_column(Boolean, default=False)  # weekends-only year involved
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,9 +9,11 @@ from sqlalchemy.orm import joinedload
 from hotline.auth.models import User
 from hotline.cases.access import visible_to
 from hotline.cases.models import Case
+from hotline.cases.queries import Page, paginate
 from hotline.deadlines.models import CaseClock, ExtensionRequest, Notification
 from hotline.deadlines.operations import years_without_calendar
 from hotline.extensions import db
+from hotline.reference.models import Bureau
 
 
 def notices_for(user: User):
@@ -24,11 +26,13 @@ def notices_for(user: User):
     return mine
 
 
-def notices(user: User, limit: int = 100) -> list[tuple[Notification, Case]]:
-    rows = db.session.execute(select(Notification, Case).join(Case, Case.id == Notification.case_id)
-                              .where(notices_for(user), visible_to(user))
-                              .order_by(Notification.read_at.is_not(None), Notification.id.desc()).limit(limit))
-    return [(n, c) for n, c in rows]
+def notices(user: User, page: int = 1, per_page: int | None = None) -> Page:
+    """Unread first, newest first. Items are (notification, case) pairs."""
+    return paginate(select(Notification, Case).join(Case, Case.id == Notification.case_id)
+                    .where(notices_for(user), visible_to(user))
+                    .order_by(Notification.read_at.is_not(None), Notification.id.desc()), page,
+                    per_page or current_app.config["PER_PAGE"],
+                    scalars=False)
 
 
 def unread_count(user: User) -> int:
@@ -36,14 +40,26 @@ def unread_count(user: User) -> int:
                                                                        Notification.read_at.is_(None))) or 0
 
 
-def overdue_queue(user: User, limit: int = 500) -> list[tuple[Case, CaseClock]]:
-    """Open cases with a running clock past its due date, the longest overdue first."""
+def _overdue_clocks(user: User):
     now = datetime.now(ZoneInfo(current_app.config["TIMEZONE"]))
-    rows = db.session.execute(
-        select(Case, CaseClock).join(CaseClock, CaseClock.case_id == Case.id)
-        .where(visible_to(user), Case.status != "closed", CaseClock.met_at.is_(None), CaseClock.due_at < now)
-        .options(joinedload(Case.bureau), joinedload(Case.assignee)).order_by(CaseClock.due_at).limit(limit))
-    return [(c, k) for c, k in rows]
+    return (select(Case, CaseClock).join(CaseClock, CaseClock.case_id == Case.id)
+            .where(visible_to(user), Case.status != "closed", CaseClock.met_at.is_(None), CaseClock.due_at < now))
+
+
+def overdue_queue(user: User, page: int = 1, per_page: int | None = None) -> Page:
+    """Open cases with a running clock past its due date, the longest overdue first. Items are
+    (case, clock) pairs."""
+    return paginate(_overdue_clocks(user).options(joinedload(Case.bureau), joinedload(Case.assignee))
+                    .order_by(CaseClock.due_at, CaseClock.id), page, per_page or current_app.config["PER_PAGE"],
+                    scalars=False)
+
+
+def overdue_by_bureau(user: User) -> dict[str | None, int]:
+    """How many overdue deadlines each bureau has (None: the centre's own, e.g. triage), over all pages."""
+    query = _overdue_clocks(user).subquery()
+    rows = db.session.execute(select(Bureau.short_name, func.count()).select_from(query)
+                              .outerjoin(Bureau, Bureau.id == query.c.bureau_id).group_by(Bureau.short_name))
+    return {name: count for name, count in rows}
 
 
 def calendar_warning_years(now: datetime) -> list[int]:

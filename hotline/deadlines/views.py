@@ -1,8 +1,11 @@
 """Deadline pages: notices, the overdue queue, the holiday calendar and the rulebook (admin)."""
+import logging
 from datetime import date
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select, update
 
@@ -10,17 +13,35 @@ from hotline.auth.models import ROLES
 from hotline.auth.views import roles_required
 from hotline.deadlines import calendar, queries
 from hotline.deadlines.models import CalendarDay, DeadlineRule, Notification
-from hotline.deadlines.operations import CalendarImportError, import_calendar_days, parse_calendar_csv
+from hotline.deadlines.operations import (
+    KINDS,
+    CalendarImportError,
+    CalendarYearError,
+    import_calendar_days,
+    mark_year_complete,
+    parse_calendar_csv,
+    remove_calendar_day,
+    unmark_year_complete,
+    year_coverage,
+)
 from hotline.extensions import db
+from hotline.labels import label
+from hotline.paging import page_number
 from hotline.types import utcnow
 
+audit = logging.getLogger("hotline.audit")
 bp = Blueprint("deadlines", __name__)
+
+# 起算: the event a rule's period counts from, as the rulebook reads it.
+STARTS = {"receipt": _l("day of receipt"), "acceptance": _l("day of acceptance"),
+          "termination": _l("day mediation ended"), "decision": _l("day of the decision"),
+          "triage": _l("day it entered triage")}
 
 
 @bp.get("/notices")
 @roles_required(*ROLES)
 def notices():
-    return render_template("deadlines/notices.html", rows=queries.notices(current_user))
+    return render_template("deadlines/notices.html", result=queries.notices(current_user, page_number()))
 
 
 @bp.post("/notices/read")
@@ -36,56 +57,138 @@ def mark_read():
 @roles_required("supervisor", "admin", "bureau")
 def overdue():
     """超期: every case past a statutory due date, until the action that meets it is taken."""
-    rows = queries.overdue_queue(current_user)
-    by_bureau: dict[str, int] = {}
-    for case, _clock in rows:
-        name = case.bureau.short_name if case.bureau else _("centre")
-        by_bureau[name] = by_bureau.get(name, 0) + 1
-    return render_template("deadlines/overdue.html", rows=rows, by_bureau=by_bureau, now=utcnow(),
+    by_bureau = {name or _("centre"): n for name, n in queries.overdue_by_bureau(current_user).items()}
+    return render_template("deadlines/overdue.html", result=queries.overdue_queue(current_user, page_number()),
+                           by_bureau=by_bureau, now=utcnow(),
                            missing_years=queries.calendar_warning_years(utcnow()))
 
 
+# Who keeps the calendar, the rulebook and the routing rules: the centre, supervisors and
+# administrators alike (README "Supervisors ... keep ... the holiday calendar and the deadline rulebook").
+KEEPERS = ("supervisor", "admin")
+
+
 @bp.route("/admin/calendar", methods=["GET", "POST"])
-@roles_required("admin", "supervisor")
+@roles_required(*KEEPERS)
 def calendar_days():
-    errors: list[str] = []
-    if request.method == "POST":
-        if current_user.role != "admin":
+    """The holiday calendar: which years are covered, days added one by one or by CSV."""
+    if request.method == "GET":
+        return _calendar_page()
+    errors: list = []
+    upload = request.files.get("file")
+    text = request.form.get("text", "")
+    if upload and upload.filename:
+        try:
+            text = upload.read(200_000).decode("utf-8")
+        except UnicodeDecodeError:
+            errors = [_("the file is not UTF-8 text")]
+    if not errors:
+        try:
+            days, clocks = import_calendar_days(parse_calendar_csv(text))
+        except CalendarImportError as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            db.session.commit()
+            flash(_("%(days)s days imported; %(clocks)s open deadlines recomputed.", days=days, clocks=clocks), "ok")
             return redirect(url_for("deadlines.calendar_days"))
-        upload = request.files.get("file")
-        text = request.form.get("text", "")
-        if upload and upload.filename:
-            raw = upload.read(200_000)
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                errors = [_("the file is not UTF-8 text")]
-        if not errors:
-            try:
-                days, clocks = import_calendar_days(parse_calendar_csv(text))
-                db.session.commit()
-                flash(_("%(days)s days imported; %(clocks)s open deadlines recomputed.", days=days, clocks=clocks),
-                      "ok")
-                return redirect(url_for("deadlines.calendar_days"))
-            except CalendarImportError as exc:
-                db.session.rollback()
-                errors = exc.errors
+    return _calendar_page(import_errors=errors, import_text=text, status=422)
+
+
+@bp.post("/admin/calendar/day")
+@roles_required(*KEEPERS)
+def calendar_add_day():
+    """One holiday or make-up working day, from the date picker."""
+    form = request.form
+    errors: dict[str, str] = {}
+    try:
+        day = date.fromisoformat(form.get("day", "").strip())
+        if not calendar.MIN_YEAR <= day.year <= calendar.MAX_YEAR:
+            raise ValueError
+    except ValueError:
+        errors["day"] = _("pick a date")
+    kind = form.get("kind", "")
+    if kind not in KINDS:
+        errors["kind"] = _("pick holiday or make-up working day")
+    name = form.get("name", "").strip()
+    if len(name) > 64:
+        errors["name"] = _("at most 64 characters")
+    if errors:
+        return _calendar_page(day_errors=errors, day_values=form, status=422)
+    clocks = import_calendar_days([(day, kind, name or None)])[1]
+    db.session.commit()
+    audit.info("calendar day %s saved as %s by user %s", day, kind, current_user.id)
+    flash(_("%(day)s saved as %(kind)s; %(clocks)s open deadlines recomputed.", day=day.isoformat(),
+            kind=label(kind), clocks=clocks), "ok")
+    return redirect(url_for("deadlines.calendar_days"))
+
+
+@bp.post("/admin/calendar/day/<day>/delete")
+@roles_required(*KEEPERS)
+def calendar_remove_day(day: str):
+    try:
+        clocks = remove_calendar_day(date.fromisoformat(day))
+    except ValueError:
+        abort(404)
+    db.session.commit()
+    audit.info("calendar day %s removed by user %s", day, current_user.id)
+    flash(_("%(day)s removed: the official calendar applies to it again; %(clocks)s open deadlines recomputed.",
+            day=day, clocks=clocks), "ok")
+    return redirect(url_for("deadlines.calendar_days"))
+
+
+@bp.post("/admin/calendar/year")
+@roles_required(*KEEPERS)
+def calendar_year():
+    """Mark a year's imported schedule complete (its deadlines stop warning), or take the mark back."""
+    try:
+        year = int(request.form.get("year", ""))
+        if not calendar.MIN_YEAR <= year <= calendar.MAX_YEAR:
+            raise ValueError
+    except ValueError:
+        flash(_("not a year the calendar can hold"), "error")
+        return redirect(url_for("deadlines.calendar_days"))
+    try:
+        if request.form.get("complete") == "1":
+            clocks = mark_year_complete(year, current_user.id)
+            message = _("%(year)s marked complete; %(clocks)s open deadlines recomputed.", year=year, clocks=clocks)
+        else:
+            clocks = unmark_year_complete(year, current_user.id)
+            message = _("%(year)s is no longer marked complete; %(clocks)s open deadlines recomputed.", year=year,
+                        clocks=clocks)
+    except CalendarYearError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("deadlines.calendar_days"))
+    db.session.commit()
+    flash(message, "ok")
+    return redirect(url_for("deadlines.calendar_days"))
+
+
+def _calendar_page(import_errors=(), import_text="", day_errors=None, day_values=None, status=200):
+    now = utcnow()
+    missing = queries.calendar_warning_years(now)
+    local_year = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
+    years = year_coverage(set(range(local_year, local_year + 2)) | set(missing))
     days = db.session.scalars(select(CalendarDay).order_by(CalendarDay.day.desc()).limit(400)).all()
-    official = calendar.official_years()
-    return render_template("deadlines/calendar.html", days=days, errors=errors, official=official,
-                           missing_years=queries.calendar_warning_years(utcnow()), today=date.today()), \
-        (422 if errors else 200)
+    return render_template("deadlines/calendar.html", days=days, years=years, official=calendar.official_years(),
+                           missing_years=missing, import_errors=import_errors, import_text=import_text,
+                           day_errors=day_errors or {}, day_values=day_values or {}), status
 
 
 @bp.route("/admin/deadlines", methods=["GET", "POST"])
-@roles_required("admin", "supervisor")
+@roles_required(*KEEPERS)
 def rulebook():
     """The rulebook: versions with their effective dates. A case keeps the version in force on the
     day it was received; a change here applies to clocks started after it."""
-    if request.method == "POST" and current_user.role == "admin" and request.form.get("new_version"):
+    if request.method == "POST" and request.form.get("new_version"):
         return _new_version()
-    if request.method == "POST" and current_user.role == "admin":
-        rule = db.session.get(DeadlineRule, int(request.form.get("id", 0) or 0))
+    if request.method == "POST":
+        try:
+            rule_id = int(request.form.get("id", 0) or 0)
+            rule = db.session.get(DeadlineRule, rule_id) if 0 < rule_id < 2**31 else None
+        except ValueError:
+            rule = None
         try:
             length, extension = int(request.form["length"]), int(request.form.get("extension") or 0)
             if not (0 < length <= 365 and 0 <= extension <= 365):
@@ -100,6 +203,8 @@ def rulebook():
             for sibling in db.session.scalars(select(DeadlineRule).where(DeadlineRule.version == rule.version)):
                 sibling.verified = verified
             db.session.commit()
+            audit.info("rulebook %s %s set to %s (+%s) by user %s", rule.version, rule.clock, rule.length,
+                       rule.extension, current_user.id)
             flash(_("Rule saved."), "ok")
         return redirect(url_for("deadlines.rulebook"))
     rules = db.session.scalars(select(DeadlineRule).order_by(DeadlineRule.effective_from.desc(),
@@ -107,13 +212,16 @@ def rulebook():
     versions: dict[str, list[DeadlineRule]] = {}
     for rule in rules:
         versions.setdefault(rule.version, []).append(rule)
-    return render_template("deadlines/rulebook.html", versions=versions, can_edit=current_user.role == "admin")
+    return render_template("deadlines/rulebook.html", versions=versions, starts=STARTS, can_edit=True)
 
 
 def _new_version():
     """A new rulebook version, effective from a date, starting as a copy of the latest one."""
     name = request.form.get("new_version", "").strip()[:32]
     title = request.form.get("title", "").strip()[:128] or name
+    if not name:
+        flash(_("the version needs a code"), "error")
+        return redirect(url_for("deadlines.rulebook"))
     try:
         effective = date.fromisoformat(request.form.get("effective_from", ""))
     except ValueError:

@@ -1,5 +1,5 @@
 """Intake pages: the operator's console (phone, walk-in, letter) and the community-station page."""
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from flask_login import current_user
 
 from hotline.auth.views import roles_required
@@ -8,11 +8,14 @@ from hotline.cases.operations import register_case
 from hotline.cases.schemas import CHANNELS, KINDS, FieldErrors, parse_case
 from hotline.cases.workflow import STATUSES
 from hotline.extensions import db
-from hotline.intake.forms import form_to_payload
+from hotline.intake.forms import all_field_errors, form_to_payload, in_form_order
+from hotline.intake.next_steps import next_steps
 from hotline.labels import label
-from hotline.reference.queries import active_stations, categories_by_axis
+from hotline.reference.queries import active_stations, category_choices
+from hotline.types import utcnow
 
 bp = Blueprint("intake", __name__)
+INTAKE_ROLES = ("operator", "supervisor", "admin", "station")
 
 
 def _intake(template: str, fixed_channel: str | None, recent_filter: dict | None):
@@ -29,11 +32,16 @@ def _intake(template: str, fixed_channel: str | None, recent_filter: dict | None
             db.session.commit()
         except FieldErrors as exc:
             db.session.rollback()
-            errors, values, status = exc.fields, request.form, 422
+            # The first check stops at its first stage; the form marks every wrong field at once.
+            errors = all_field_errors(payload, current_user, utcnow()) or in_form_order(exc.fields)
+            values, status = request.form, 422
+    tz = current_app.config["TIMEZONE"]
     recent = queries.list_cases(current_user, recent_filter or {}, 1, 15).items if recent_filter is not None else []
     return render_template(template, errors=errors, values=values, registered=registered,
+                           first_error=next(iter(errors), None),
+                           next_steps=next_steps(registered.case, tz) if registered else None,
                            kinds=KINDS, channels=[c for c in CHANNELS if c != "station"],
-                           categories=categories_by_axis(), stations=active_stations(), recent=recent,
+                           categories=category_choices(), stations=active_stations(), recent=recent,
                            status_labels={s: label(s) for s in STATUSES}), status
 
 
@@ -49,3 +57,13 @@ def console():
 def station():
     """服务站: the same intake for station staff, tied to their station, with their station's cases."""
     return _intake("intake/station.html", "station", {})
+
+
+@bp.get("/intake/cases/<number>/next")
+@roles_required(*INTAKE_ROLES)
+def registered_next(number: str):
+    """Where a just-registered case went and its first deadline; the confirmation box asks until routed."""
+    case = queries.case_for(current_user, number)
+    if case is None:
+        abort(404)
+    return jsonify(next_steps(case, current_app.config["TIMEZONE"]))

@@ -2,7 +2,7 @@
 pick from (categories on three axes, statutory grounds, the consultation answer bank)."""
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.extensions import db
@@ -76,15 +76,24 @@ class Category(db.Model):
 
 
 class StatutoryGround(db.Model):
-    """A statutory ground for declining, terminating mediation or not filing: picked, never typed."""
+    """A statutory ground for declining, terminating mediation or not filing: picked, never typed.
+    Versioned with the rulebook (Order 20, Order 121): a case offers the grounds of its version."""
 
     __tablename__ = "statutory_ground"
+    __table_args__ = (UniqueConstraint("version", "code"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(16), unique=True)
+    code: Mapped[str] = mapped_column(String(16), index=True)
+    version: Mapped[str] = mapped_column(String(32), default="order-20", server_default="order-20")
     purpose: Mapped[str] = mapped_column(String(16), index=True)  # decline | terminate | report_decline | no_case
     text: Mapped[str] = mapped_column(Text)
     legal_basis: Mapped[str] = mapped_column(String(255))
+    local_rule: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # in neither Order
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The region pack's entry as last applied (a hash), and a newer pack entry that conflicts with an
+    # administrator's own edit, kept for the administrator to resolve.
+    pack_hash: Mapped[str | None] = mapped_column(String(64))
+    pack_pending: Mapped[dict | None] = mapped_column(JSON)
+    edited_locally: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Answer(db.Model):
@@ -97,7 +106,11 @@ class Answer(db.Model):
     keywords: Mapped[list] = mapped_column(JSON, default=list)
     body: Mapped[str] = mapped_column(Text)
     legal_basis: Mapped[str | None] = mapped_column(String(255))
+    basis_verified: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())  # else 法律依据待核实
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    pack_hash: Mapped[str | None] = mapped_column(String(64))  # the pack's entry as last applied
+    pack_pending: Mapped[dict | None] = mapped_column(JSON)  # a newer pack entry conflicting with a local edit
+    edited_locally: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 

@@ -19,6 +19,18 @@ class Rule:
         return f"#{self.position} {self.match}={self.value}"
 
 
+def parse_label(label: str | None) -> tuple[int, str, str] | None:
+    """(position, match, value) of a rule's label "#1010 division=210303"; None for anything else
+    (a triage or manual decision), so pages can show the rule in words."""
+    if not label or not label.startswith("#") or " " not in label:
+        return None
+    position, _, condition = label[1:].partition(" ")
+    match, sep, value = condition.partition("=")
+    if not position.isdigit() or not sep:
+        return None
+    return int(position), match, value
+
+
 @dataclass(frozen=True)
 class Facts:
     kind: str

@@ -19,6 +19,8 @@ TEMPLATES = {
     "CASE_ACCEPTED": "【12315】您的{kind}（编号{number}）已受理，将组织调解。",
     "CASE_DECLINED": "【12315】您的{kind}（编号{number}）不予受理，理由可凭查询码查看。",
     "CASE_CLOSED": "【12315】您的{kind}（编号{number}）已办结。欢迎对本次服务评价。",
+    # 移送: the case belongs to another city's 12315 or the national platform; the consumer hears where
+    "CASE_TRANSFERRED": "【12315】您的{kind}（编号{number}）不属本市管辖，已移送{receiver}处理。",
 }
 
 

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotline.deadlines.calendar import (
+    Overrides,
     add_working_days,
     due_at,
     is_working_day,
@@ -258,13 +259,23 @@ def test_known_period_is_not_flagged():
     assert period_crosses_unknown_year(d("2003-12-30"), d("2004-01-05"))
 
 
-def test_overrides_make_a_year_known():
-    overrides = {d("2031-01-01"): "holiday", d("2031-01-04"): "workday"}
+def test_some_imported_days_do_not_make_a_year_known():
+    # Issue #7, bug 5: one imported day of a year must not silence its "no official calendar" warning.
+    days = {d("2030-10-01"): "holiday", d("2031-01-01"): "holiday", d("2031-01-04"): "workday"}
+    assert not year_is_known(2031, days)
+    assert not year_is_known(2031, Overrides(days))
+    assert period_crosses_unknown_year(d("2030-12-31"), d("2031-01-05"), Overrides(days, complete_years={2030}))
+    last, _, fallback = due_at(datetime(2030, 12, 31, 10, 0, tzinfo=SHANGHAI), 2, overrides=days)
+    assert last == d("2031-01-03")  # the imported days still count: 01-01 holiday, 01-02 day 1, 01-03 day 2
+    assert fallback is True
+
+
+def test_a_year_marked_complete_is_known():
+    overrides = Overrides({d("2030-10-01"): "holiday", d("2031-01-01"): "holiday", d("2031-01-04"): "workday"},
+                          complete_years={2030, 2031})
     assert year_is_known(2031, overrides)
-    assert not period_crosses_unknown_year(d("2030-12-31"), d("2031-01-05"), {d("2030-10-01"): "holiday"}
-                                           | overrides)
-    last, _, fallback = due_at(datetime(2030, 12, 31, 10, 0, tzinfo=SHANGHAI), 2,
-                               overrides={d("2030-10-01"): "holiday"} | overrides)
+    assert not period_crosses_unknown_year(d("2030-12-31"), d("2031-01-05"), overrides)
+    last, _, fallback = due_at(datetime(2030, 12, 31, 10, 0, tzinfo=SHANGHAI), 2, overrides=overrides)
     assert last == d("2031-01-03")  # 01-01 declared holiday, 01-02 day 1, 01-03 day 2
     assert fallback is False
     assert add_working_days(d("2031-01-02"), 2, overrides) == d("2031-01-04")  # Saturday declared workday

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from hotline.cases.models import Case, CaseEvent
 from hotline.deadlines.models import CaseClock, DeadlineRule, Notification
-from hotline.deadlines.operations import import_calendar_days, parse_calendar_csv
+from hotline.deadlines.operations import import_calendar_days, mark_year_complete, parse_calendar_csv
 from hotline.deadlines.sweep import sweep
 from hotline.extensions import db
 from hotline.outbox.relay import run_pending
@@ -74,7 +74,11 @@ def test_importing_a_year_the_package_does_not_know_moves_open_deadlines(app):
     assert days == 2 and recomputed == 1  # the met clock is left alone
     clock = clock_of(case)
     assert local_day(clock.due_at) == date(2027, 1, 8)  # 12-29, 12-30, 12-31, 1-5, 1-6, 1-7, 1-8
-    assert not clock.fallback_calendar
+    assert clock.fallback_calendar  # two days are not the year's schedule (issue #7, bug 5)
+    mark_year_complete(2027, None)
+    db.session.commit()
+    clock = clock_of(case)
+    assert local_day(clock.due_at) == date(2027, 1, 8) and not clock.fallback_calendar
 
 
 def test_calendar_import_refuses_a_bad_file_whole(app):

@@ -18,7 +18,7 @@ def test_operator_logs_a_phone_complaint(client, make_user, login):
     response = client.post("/console", data={**FORM, "csrf_token": csrf})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    number = re.search(r'class="number">(\d{14})<', html).group(1)
+    number = re.search(r'data-number="(\d{14})"', html).group(1)
     code = re.search(r'class="code">([A-Z0-9]{6})<', html).group(1)
     case = db.session.query(Case).filter_by(number=number).one()
     assert case.channel == "phone" and case.consumer_phone == "13900001111" and str(case.amount) == "38.50"
