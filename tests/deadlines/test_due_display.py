@@ -111,6 +111,6 @@ def test_inbox_marks_overdue_and_due_soon_in_words(client, login, make_case, rou
     page = client.get("/inbox").get_data(as_text=True)
     cells = {c.number: page[page.rindex("<tr", 0, page.index(f'/cases/{c.number}')):].split("</tr>")[0]
              for c in (late, soon, far)}
-    assert "已超期" in cells[late.number] and "⚠" in cells[late.number]
+    assert "已超期" in cells[late.number] and "▲" in cells[late.number]
     assert "即将到期" in cells[soon.number]
     assert "已超期" not in cells[far.number] and "即将到期" not in cells[far.number]
