@@ -181,8 +181,10 @@ def register_commands(app: Flask) -> None:
     @calendar_group.command("due")
     @click.option("--from", "start", required=True, help="ISO date-time of receipt, e.g. 2026-09-29T10:00:00+08:00")
     @click.option("--days", type=int, required=True)
-    def calendar_due(start: str, days: int):
-        """Print the due date of an N-working-day period."""
+    @click.option("--natural", is_flag=True, help="Natural days (日) under Order 121 art. 45, not working days.")
+    def calendar_due(start: str, days: int, natural: bool):
+        """Print the last day of a period of N working days (or, with --natural, N natural days whose last
+        day moves to the next working day when it is not one, art. 45)."""
         from zoneinfo import ZoneInfo
 
         from hotline.deadlines.calendar import due_at
@@ -194,9 +196,13 @@ def register_commands(app: Flask) -> None:
             raise click.BadParameter("not an ISO date-time", param_hint="--from") from None
         if received.tzinfo is None:
             received = received.replace(tzinfo=ZoneInfo(tz))
-        if days < 0:
-            raise click.BadParameter("must be zero or more", param_hint="--days")
-        last, end, fallback = due_at(received, days, tz, calendar_overrides())
-        click.echo(f"{last.isoformat()} (period ends {end.astimezone(ZoneInfo(tz)).isoformat()})")
+        if not 0 <= days <= 3660:
+            raise click.BadParameter("must be a whole number from 0 to 3660", param_hint="--days")
+        unit = "natural" if natural else "working"
+        try:
+            last, end, fallback = due_at(received, days, tz, calendar_overrides(), unit)
+        except OverflowError:
+            raise click.BadParameter("the period runs past the calendar", param_hint="--days") from None
+        click.echo(f"{last.isoformat()} ({days} {unit} days; period ends {end.astimezone(ZoneInfo(tz)).isoformat()})")
         if fallback:
             click.echo("warning: a year without an official calendar; weekends only were counted", err=True)

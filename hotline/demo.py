@@ -134,7 +134,7 @@ BUSINESS_NAMES = {
 }
 ONLINE_SHOPS = {"restaurant": "{z}（{d}店）", "clothing": "{z}服饰旗舰店", "eshop": "{z}家电专营店",
                 "phone": "{z}数码专营店", "health": "{z}健康生活馆", "appliance": "{z}电器旗舰店"}
-RUNAWAY = ("gym", "beauty")  # prepaid businesses that close: mediation usually ends with T07
+RUNAWAY = ("gym", "beauty")  # prepaid businesses that close: the business no longer takes part (T03)
 
 
 @dataclass
@@ -384,8 +384,8 @@ SUGGESTIONS = (
      "维权服务站建设", "210302", "supermarket"),
 )
 
-DECLINE_WEIGHTS = {"D01": 25, "D02": 15, "D03": 20, "D04": 5, "D05": 20, "D06": 10, "D07": 5}
-TERMINATE_WEIGHTS = {"T01": 15, "T02": 5, "T03": 25, "T04": 30, "T05": 5, "T06": 5, "T07": 15}
+DECLINE_WEIGHTS = {"D01": 25, "D02": 15, "D03": 25, "D04": 5, "D05": 20, "D07": 5, "D08": 5}
+TERMINATE_WEIGHTS = {"T01": 15, "T02": 5, "T03": 35, "T04": 30, "T05": 5, "T06": 5, "T08": 5}
 REPORT_DECLINE_WEIGHTS = {"R01": 40, "R02": 45, "R03": 15}
 NO_CASE_WEIGHTS = {"N01": 50, "N02": 35, "N03": 5, "N04": 10}
 
@@ -442,7 +442,9 @@ class DemoLoader:
                                         .order_by(RoutingRule.position)))
         self.keyword_rules = [r for r in rules if r.match == "keyword"]
         self.division_rules = {r.value: r for r in rules if r.match == "division"}
-        self.grounds = {g.code: g for g in db.session.scalars(select(StatutoryGround))}
+        # demo cases are received within the last half year: Order 121's grounds
+        self.grounds = {g.code: g for g in db.session.scalars(select(StatutoryGround).where(
+            StatutoryGround.version == "order-121", StatutoryGround.active))}
         self.answers = {a.code: a for a in db.session.scalars(select(Answer))}
         self.issues = {c.code: c.name for c in db.session.scalars(select(Category).where(Category.axis == "issue"))}
         self.used_phones: set[str] = set()
@@ -834,8 +836,8 @@ class DemoLoader:
         if self.rng.random() < 0.06:  # waiting for a test report: the mediation clock stops
             paused = self._later(at, 20, 120)
             if paused <= self.now and self.now - paused < timedelta(days=20):
-                self._event(case, "suspend", actor, "suspended", paused,
-                            reason="商品送检测机构检测，检测期间不计入调解期限")
+                self._event(case, "suspend", actor, "suspended", paused, reason="testing",
+                            note="商品送检测机构检测，检测期间不计入调解期限")
                 return
         days = self.rng.choices(((1, 10), (10, 30), (30, 55), (60, 90)), weights=(40, 40, 14, 6))[0]
         hours = self.rng.uniform(*days) * 24
@@ -845,7 +847,7 @@ class DemoLoader:
         meet_clock(mediation, end)
         runaway = spec.template is not None and spec.template.business in RUNAWAY
         if (runaway and self.rng.random() < 0.6) or self.rng.random() < 0.2:
-            ground = self.grounds["T07"] if runaway else self._ground(TERMINATE_WEIGHTS)
+            ground = self.grounds["T03"] if runaway else self._ground(TERMINATE_WEIGHTS)
             case.ground_code = ground.code
             self._event(case, "terminate", actor, "closed", end, reason=ground.text,
                         note="已告知消费者可依法通过诉讼等途径解决", data={"ground": ground.code})

@@ -1,4 +1,5 @@
 """Every model, imported in one place so the metadata (and Alembic) sees all tables."""
+from hotline.alerts.models import ConsumerAlert, Subscription
 from hotline.auth.models import AccessLog, ApiToken, User
 from hotline.cases.models import Case, CaseComplainant, CaseEvent, CaseLink, CaseNumberCounter
 from hotline.deadlines.models import (
@@ -20,11 +21,11 @@ from hotline.reference.models import (
     Station,
     StatutoryGround,
 )
-from hotline.sms.models import SmsMessage
+from hotline.sms.models import SmsInbound, SmsMessage, SmsOptOut
 
 __all__ = [
     "AccessLog", "Answer", "ApiToken", "Bureau", "CalendarDay", "CalendarYear", "Case", "CaseClock", "CaseComplainant",
-    "CaseEvent",
-    "CaseLink", "CaseNumberCounter", "Category", "DeadlineRule", "Division", "ExtensionRequest", "Notification",
-    "OutboxJob", "Platform", "RoutingRule", "SmsMessage", "StatutoryGround", "Station", "User",
+    "CaseEvent", "CaseLink", "CaseNumberCounter", "Category", "ConsumerAlert", "DeadlineRule", "Division",
+    "ExtensionRequest", "Notification", "OutboxJob", "Platform", "RoutingRule", "SmsInbound", "SmsMessage", "SmsOptOut",
+    "StatutoryGround", "Station", "Subscription", "User",
 ]

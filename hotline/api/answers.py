@@ -1,5 +1,6 @@
 """The answer bank for the console: `GET /answers?q=` searches standard answers."""
 from flask import jsonify, request
+from flask_babel import gettext as _
 
 from hotline.api import bp
 from hotline.api.auth import require_role
@@ -11,5 +12,8 @@ from hotline.reference.queries import search_answers
 @require_role(*ROLES)
 def answers():
     items = search_answers(request.args.get("q", ""))
-    return jsonify(items=[{"code": a.code, "title": a.title, "body": a.body, "legal_basis": a.legal_basis}
+    # basis_verified false: the operator is warned (法律依据待核实) before reading the answer out
+    return jsonify(items=[{"code": a.code, "title": a.title, "body": a.body, "legal_basis": a.legal_basis,
+                           "basis_verified": a.basis_verified,
+                           "basis_warning": None if a.basis_verified else _("Legal basis to be verified")}
                           for a in items])

@@ -14,6 +14,7 @@ from hotline.cases import queries
 from hotline.cases.access import CAN_REGISTER
 from hotline.cases.actions import ActionRefused, parse_action, take_action
 from hotline.cases.operations import register_case
+from hotline.cases.repeats import repeat_json
 from hotline.cases.schemas import FieldErrors, parse_case
 from hotline.cases.serialise import case_detail, case_summary, deadlines_json
 from hotline.cases.validation import check_phone
@@ -42,7 +43,9 @@ def create_case():
         raise ApiError(422, "some fields are invalid", exc.fields) from None
     case = registered.case
     body = {"number": case.number, "status": case.status, "query_code": registered.query_code,
-            "deadlines": [{"clock": d["clock"], "due": d["due"]} for d in deadlines_json(case.id)]}
+            "deadlines": [{"clock": d["clock"], "due": d["due"]} for d in deadlines_json(case.id)],
+            # 重复举报 (Order 121 art. 35): an earlier report of the same reporter about the same business
+            "repeat_of": repeat_json(registered.repeat_of)}
     if registered.linked:
         body["linked"] = {"number": registered.linked.case.number, "status": registered.linked.case.status,
                           "query_code": registered.linked.query_code}

@@ -24,8 +24,11 @@ def document() -> dict:
         "type": "object", "required": ["action"], "additionalProperties": False,
         "properties": {
             "action": {"type": "string", "enum": list(ACTIONS)},
-            "reason": {"type": "string", "description": "the reason, or the statutory ground's code"},
-            "note": {"type": "string"}, "bureau": {"type": "string", "description": "for assign"},
+            "reason": {"type": "string", "description": "the reason, or the statutory ground's code; delegate: the "
+                                                         "mediation body's name; check_identity: done, refused or "
+                                                         "not_needed"},
+            "note": {"type": "string", "description": "refer_violation: the violation found (required)"},
+            "bureau": {"type": "string", "description": "for assign"},
             "recovered_amount": {"type": "string", "description": "yuan, for settle"},
             "assignee": {"type": "string", "description": "user name, for reassign"},
             "receiver": {"type": "string", "maxLength": 128,

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.extensions import db
@@ -24,6 +24,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mobile: Mapped[str | None] = mapped_column(String(20))  # for deadline reminders by SMS
+    sms_reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # opted in
     bureau: Mapped[Bureau | None] = relationship()
     station: Mapped[Station | None] = relationship()
 

@@ -7,7 +7,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from hotline.auth.models import User
-from hotline.cases import extension_requests, next_steps, settlement, workflow
+from hotline.cases import (
+    complainants,
+    extension_requests,
+    identity,
+    next_steps,
+    repeats,
+    settlement,
+    violations,
+    workflow,
+)
 from hotline.cases.models import Case
 from hotline.cases.numbers import group_case_number
 from hotline.cases.operations import KIND_NAMES, record_event
@@ -16,7 +25,9 @@ from hotline.cases.validation import check_amount, is_storable_text
 from hotline.deadlines import operations as clocks
 from hotline.extensions import db
 from hotline.labels import label
+from hotline.reference import dispute_routes
 from hotline.reference.models import Bureau, StatutoryGround
+from hotline.reference.queries import ground_for
 from hotline.routing.operations import place_at_bureau
 from hotline.sms.operations import queue_message
 from hotline.types import utcnow
@@ -54,6 +65,7 @@ class Taken:
     ground: str | None = None
     notified_handler: bool = False
     days: int | None = None
+    linked: Case | None = None  # refer_violation: the report it opened
 
 
 FIELDS = {"action", "reason", "note", "bureau", "recovered_amount", "assignee", "receiver", "confirm", "version"}
@@ -91,10 +103,9 @@ def parse_action(data) -> ActionInput:
                        receiver=_text(data.get("receiver"), "receiver", 128), confirm=confirm, version=version)
 
 
-def _ground(purpose: str, code: str | None) -> StatutoryGround:
-    ground = db.session.scalar(select(StatutoryGround).where(StatutoryGround.code == (code or ""),
-                                                             StatutoryGround.purpose == purpose,
-                                                             StatutoryGround.active))
+def _ground(case: Case, purpose: str, code: str | None) -> StatutoryGround:
+    """A ground of the case's own rulebook version (Order 20 or 121), never another version's."""
+    ground = ground_for(case, purpose, code)
     if ground is None:
         raise FieldErrors({"reason": str(_l("pick a statutory ground from the list"))})
     return ground
@@ -129,9 +140,12 @@ def take_action(case: Case, user: User, data: ActionInput) -> Taken:
         raise FieldErrors({"reason": str(_l("required"))})
     if transition.needs_receiver and not data.receiver:
         raise FieldErrors({"receiver": str(_l("required"))})
+    if transition.needs_note and not data.note:
+        raise FieldErrors({"note": str(_l("required"))})
     if transition.ground:
-        ground = _ground(transition.ground, data.reason)
+        ground = _ground(case, transition.ground, data.reason)
         case.ground_code, reason = ground.code, f"{ground.text}（{ground.legal_basis}）"
+        extra.update(dispute_routes.ground_data(ground, case.kind, data.action))  # what the consumer is told
         taken.ground = ground.text
     if transition.needs_amount:
         case.recovered_amount = _recovered_amount(case, data)
@@ -201,12 +215,23 @@ def next_steps_message(taken: Taken) -> str:
     case = taken.case
     running = [next_steps.Running(c.clock, c.due_at, c.paused_at is not None)
                for c in clocks.clocks_of(case.id) if c.met_at is None]
+    if taken.linked is not None:  # refer_violation: the new report's verification period too
+        running += [next_steps.Running(c.clock, c.due_at) for c in clocks.clocks_of(taken.linked.id)]
     return next_steps.compose(
         taken.action, kind=case.kind, number=group_case_number(case.number), running=running,
         tz=current_app.config["TIMEZONE"], sms=taken.sms, notified_handler=taken.notified_handler, ground=taken.ground,
         bureau=case.bureau.name if case.bureau else None, receiver=case.transferred_to,
         amount=f"{case.recovered_amount:.2f}" if case.recovered_amount is not None else None,
-        handler=case.assignee.display_name if case.assignee else None, days=taken.days)
+        handler=case.assignee.display_name if case.assignee else None, days=taken.days, body=case.delegated_to,
+        report=group_case_number(taken.linked.number) if taken.linked is not None else None,
+        variant=_identity_variant(case) if taken.action == "check_identity" else None)
+
+
+def _identity_variant(case: Case) -> str:
+    """Which next step a recorded identity check points to: after a refusal, declining while the complaint
+    is pending (art. 16(6)), terminating once it is accepted (art. 23(6))."""
+    refused_after_acceptance = case.identity_check == identity.REFUSED and case.status == "accepted"
+    return f"{case.identity_check}:accepted" if refused_after_acceptance else case.identity_check
 
 
 def _apply_side(case: Case, user: User, data: ActionInput, transition, now, extra: dict, taken: Taken) -> None:
@@ -240,6 +265,8 @@ def _apply_side(case: Case, user: User, data: ActionInput, transition, now, extr
     elif action == "decline":
         clocks.meet(case.id, "complaint_decision" if case.kind == "complaint" else "report_verification", now)
     elif action == "suspend":
+        if data.reason not in clocks.SUSPEND_REASONS:  # art. 21 recusal, art. 22 testing: nothing else stops the clock
+            raise FieldErrors({"reason": str(_l("pick testing or appraisal (art. 22) or a recusal request (art. 21)"))})
         clocks.pause(case.id, "mediation", now)
     elif action == "resume":
         clocks.resume(case.id, "mediation", now)
@@ -247,12 +274,24 @@ def _apply_side(case: Case, user: User, data: ActionInput, transition, now, extr
         clocks.meet(case.id, "mediation", now)
         if action == "terminate":
             clocks.start_clock(case, "mediation_notice", now)
+    elif action == "delegate":
+        # 委托调解 (art. 19): who mediates changes, nothing else; the clock runs on
+        if len(data.reason) > 128:
+            raise FieldErrors({"reason": str(_l("too long"))})
+        extra.update(delegated_to=data.reason, previous=case.delegated_to)
+        case.delegated_to = data.reason
+    elif action == "refer_violation":
+        taken.linked = violations.open_violation_report(case, user, data.note, now)
+        extra.update(report=taken.linked.number)
+    elif action == "check_identity":
+        case.identity_check = identity.check_result(data.reason)
+        extra.update(identity_check=case.identity_check)
     elif action == "request_extension":
         extra.update(request=extension_requests.open_request(case, user, data.reason, now).id)
     elif action in ("extend", "approve_extension"):
-        entry = clocks.running_clock(case.id, extension_requests.CLOCK)
+        entry = extension_requests.running_verification(case.id)
         taken.days = clocks.extension_length(entry)
-        if not clocks.extend(case.id, extension_requests.CLOCK):
+        if not clocks.extend(case.id, entry.clock):
             raise ActionRefused(str(_EXTENSION_REFUSALS["used"]))
         extra.update(days=taken.days)
         if action == "approve_extension":
@@ -267,6 +306,7 @@ def _apply_side(case: Case, user: User, data: ActionInput, transition, now, extr
         clocks.meet_all(case.id, now)
     elif action in ("file_case", "no_case"):
         clocks.meet(case.id, "report_verification", now)
+        clocks.meet(case.id, violations.CLOCK, now)  # a report opened from a finding in mediation (art. 27)
         if not case.consumer_anonymous and case.consumer_phone:
             clocks.start_clock(case, "reporter_notice", now)
     elif action == "answer":
@@ -274,18 +314,25 @@ def _apply_side(case: Case, user: User, data: ActionInput, transition, now, extr
         clocks.meet(case.id, "consultation_reply", now)
     elif action == "withdraw":
         clocks.meet_all(case.id, now)
+    elif action == "merge_report":  # 合并处理 (art. 35): hotline/cases/repeats.py
+        target = repeats.merge_target(case, user, data.reason)
+        restarted = repeats.merge_into(case, target, user, now)
+        extra.update(merged_into=target.number, restarted_from=restarted.isoformat())
     if action in ("accept", "decline", "settle", "terminate", "file_case", "no_case", "answer", "withdraw"):
         clocks.meet(case.id, "triage", now)
 
 
 _SMS = {"accept": "CASE_ACCEPTED", "decline": "CASE_DECLINED"}
-_CLOSING_SMS = {"transfer_out": "CASE_TRANSFERRED"}
+_CLOSING_SMS = {"transfer_out": "CASE_TRANSFERRED", "merge_report": None}  # merged: told when the earlier closes
 
 
 def _notify_consumer(case: Case, transition: workflow.Transition) -> bool:
     """告知: the consumer hears of the decision and of the closure (a named reporter too); a case
     transferred out hears where it went. True when a message was queued."""
-    if case.consumer_anonymous or not case.consumer_phone:
+    # 共同投诉 (art. 12): every complainant with a phone hears it too, each message with its own dedupe key
+    recipients = [] if case.consumer_anonymous or not case.consumer_phone else [("", case.consumer_phone)]
+    recipients += [(f":c{c.position}", c.phone) for c in complainants.complainants_of(case.id) if c.phone]
+    if not recipients:
         return False
     code = _SMS.get(transition.action) or (
         _CLOSING_SMS.get(transition.action, "CASE_CLOSED") if transition.outcome else None)
@@ -295,6 +342,10 @@ def _notify_consumer(case: Case, transition: workflow.Transition) -> bool:
     params = {"kind": KIND_NAMES[case.kind], "number": case.number, "outcome": transition.outcome or transition.action}
     if transition.action == "transfer_out":
         params["receiver"] = case.transferred_to
-    queue_message(kind=kind, template_code=code, case_id=case.id, to_phone=case.consumer_phone, params=params,
-                  dedupe_key=f"{kind}:{case.number}:{case.version}:{transition.action}")
+    if transition.action == "decline":  # the reason, its article, and for a complaint the other routes (art. 15)
+        code = "COMPLAINT_DECLINED" if case.kind == "complaint" else "REPORT_DECLINED"
+        params.update(dispute_routes.sms_params(ground_for(case, transition.ground, case.ground_code)))
+    for suffix, phone in recipients:
+        queue_message(kind=kind, template_code=code, case_id=case.id, to_phone=phone, params=params,
+                      dedupe_key=f"{kind}:{case.number}:{case.version}:{transition.action}{suffix}")
     return True

@@ -13,6 +13,18 @@ from hotline.deadlines.models import CaseClock, ExtensionRequest, Notification
 from hotline.extensions import db
 
 CLOCK = "report_verification"
+# A report opened from a violation found in mediation (Order 121 art. 27) has its own clock, extended the same
+# way: +15 working days once, approved by the head of the bureau.
+CLOCKS = (CLOCK, "violation_verification")
+
+
+def running_verification(case_id: int) -> CaseClock | None:
+    """The report's running verification clock, whichever of the two it has."""
+    for name in CLOCKS:
+        entry = clocks.running_clock(case_id, name)
+        if entry is not None:
+            return entry
+    return None
 
 
 def pending_request(case_id: int) -> ExtensionRequest | None:
@@ -24,7 +36,7 @@ def extension_state(case: Case) -> str:
     """`available`, `pending`, `used` (granted once: never again) or `none` (nothing to extend)."""
     if case.kind != "report":
         return "none"
-    entry = clocks.running_clock(case.id, CLOCK)
+    entry = running_verification(case.id)
     if entry is None:
         return "none"
     if entry.extended_days:
@@ -35,8 +47,9 @@ def extension_state(case: Case) -> str:
 
 
 def open_request(case: Case, user: User, reason: str, now: datetime) -> ExtensionRequest:
-    request = ExtensionRequest(case_id=case.id, clock=CLOCK, reason=reason[:500], status="pending",
-                               requested_by_id=user.id, requested_at=now)
+    entry = running_verification(case.id)
+    request = ExtensionRequest(case_id=case.id, clock=entry.clock if entry else CLOCK, reason=reason[:500],
+                               status="pending", requested_by_id=user.id, requested_at=now)
     db.session.add(request)
     db.session.flush()
     return request
@@ -52,7 +65,7 @@ def decide(case: Case, user: User, approve: bool, note: str | None, now: datetim
 
 
 def _notify_requester(case: Case, request: ExtensionRequest, kind: str, now: datetime) -> bool:
-    entry = clocks.running_clock(case.id, CLOCK)
+    entry = running_verification(case.id)
     if entry is None or request.requested_by_id is None:
         return False
     db.session.flush()  # the due date as the decision left it
@@ -63,8 +76,9 @@ def _notify_requester(case: Case, request: ExtensionRequest, kind: str, now: dat
     if existing is not None:
         existing.user_id, existing.read_at, existing.created_at = request.requested_by_id, None, now
         return True
-    db.session.add(Notification(kind=kind, clock_id=entry.id, case_id=case.id, clock=CLOCK, due_at=entry.due_at,
-                                user_id=request.requested_by_id, bureau_id=case.bureau_id, created_at=now))
+    db.session.add(Notification(kind=kind, clock_id=entry.id, case_id=case.id, clock=entry.clock,
+                                due_at=entry.due_at, user_id=request.requested_by_id, bureau_id=case.bureau_id,
+                                created_at=now))
     return True
 
 

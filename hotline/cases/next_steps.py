@@ -39,21 +39,33 @@ HEADLINES = {
     "answer": _l("Answered and closed."),
     "withdraw": _l("Withdrawn and closed."),
     "transfer_out": _l("Transferred to %(receiver)s; closed here."),
+    "delegate": _l("Mediation entrusted to %(body)s, which mediates in the bureau's name; the case stays with the "
+                   "bureau and the mediation clock runs on."),
+    "refer_violation": _l("Violation referred: report %(report)s opened at this bureau, already verifying."),
+    "check_identity:done": _l("Identity check recorded: identity verified."),
+    "check_identity:not_needed": _l("Identity check recorded: not needed."),
+    "check_identity:refused:accepted": _l(
+        "Identity check recorded: the complainant refused. Art. 23(6) may apply (an art. 16 situation found after "
+        "acceptance): the termination form offers that ground first; the decision is yours."),
+    "check_identity:refused": _l("Identity check recorded: the complainant refused. Art. 16(6) may apply: the "
+                                 "decline form offers that ground first; the decision is yours."),
 }
 
 
 def compose(action: str, *, kind: str, number: str, running: list[Running], tz: str, sms: bool = False,
             notified_handler: bool = False, ground: str | None = None, bureau: str | None = None,
             receiver: str | None = None, amount: str | None = None, handler: str | None = None,
-            days: int | None = None) -> str:
+            days: int | None = None, body: str | None = None, report: str | None = None,
+            variant: str | None = None) -> str:
     """The flash after an action: its headline, then each running clock's last day (or "计时暂停"
     while paused), then who was told."""
     if action == "return_to_centre":
         running = []  # the bureau's part is over; the centre's triage day is not theirs to keep
-    headline = HEADLINES.get(action)
+    headline = HEADLINES.get(f"{action}:{variant}") or HEADLINES.get(action)
     text = str(headline) % {"bureau": bureau or "", "number": number, "handler": handler or "",
                             "ground": ground or "", "amount": amount or "", "days": days or "",
-                            "receiver": receiver or ""} if headline else _("Done: %(action)s.", action=label(action))
+                            "receiver": receiver or "", "body": body or "",
+                            "report": report or ""} if headline else _("Done: %(action)s.", action=label(action))
     clauses = []
     for entry in running:
         if entry.paused:

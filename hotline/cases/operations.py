@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hotline.auth.models import User
-from hotline.cases import numbers, personal_data
+from hotline.cases import complainants, numbers, personal_data, repeats
 from hotline.cases.models import Case, CaseEvent, CaseLink, CaseNumberCounter
 from hotline.cases.schemas import CaseIn, FieldErrors
 from hotline.deadlines.operations import meet_clock, rulebook_version_for, start_clock
@@ -32,6 +32,8 @@ class Registered:
     query_code: str
     linked: "Registered | None" = None
     receipt_sent: bool = False  # no SMS for an anonymous or phoneless caller: the code is read out instead
+    repeat_of: "repeats.Repeat | None" = None  # an earlier report of the same reporter about the same business
+    complainant_receipts: int = 0  # receipts sent to the further complainants of a joint complaint
 
 
 def actor_label(actor: User | None) -> str:
@@ -169,8 +171,11 @@ def _register_one(data: CaseIn, kind: str, actor: User | None, station: Station 
         rulebook_version=rulebook_version_for(received_at))
     db.session.add(case)
     db.session.flush()
+    joint = kind == "complaint" and bool(data.complainants)
+    people = complainants.add_complainants(case, data.complainants, secret) if joint else []
+    repeat = repeats.find_repeat(case) if kind == "report" else None
     record_event(case, "register", actor, from_status=None, to_status="registered",
-                 data={"channel": data.channel, "station": station.code if station else None}, at=now)
+                 data=_registration_facts(data, station, joint, repeat), at=now)
     clock = start_clock(case, FIRST_CLOCK[kind], received_at)
     if data.answer and kind == data.kind:
         # 当场答复: a consultation answered on the spot is closed at once.
@@ -187,7 +192,27 @@ def _register_one(data: CaseIn, kind: str, actor: User | None, station: Station 
         queue_message(kind="receipt", template_code="CASE_RECEIPT", case_id=case.id, to_phone=consumer.phone,
                       params={"kind": KIND_NAMES[kind], "number": number, "code": query_code},
                       dedupe_key=f"receipt:{number}")
-    return Registered(case=case, query_code=query_code, receipt_sent=receipt_sent)
+    for person in people:  # 共同投诉: every complainant hears of the case (art. 12)
+        if person.phone:
+            queue_message(kind="receipt", template_code="CASE_RECEIPT", case_id=case.id, to_phone=person.phone,
+                          params={"kind": KIND_NAMES[kind], "number": number, "code": query_code},
+                          dedupe_key=f"receipt:{number}:c{person.position}")
+    return Registered(case=case, query_code=query_code, receipt_sent=receipt_sent, repeat_of=repeat,
+                      complainant_receipts=sum(1 for p in people if p.phone))
+
+
+def _registration_facts(data: CaseIn, station: Station | None, joint: bool, repeat) -> dict:
+    """What the register event keeps besides the case's columns: facts of the intake that have no
+    column of their own (the consumer's representative mark, an unreachable online seller) and the
+    earlier report this one repeats, as the operator saw it."""
+    facts = {"channel": data.channel, "station": station.code if station else None}
+    if joint:
+        facts.update(complainants=len(data.complainants), consumer_representative=data.consumer.representative)
+    if data.business.address_unreachable:
+        facts["address_unreachable"] = True
+    if repeat is not None:
+        facts["repeat_of"] = repeats.repeat_json(repeat)
+    return facts
 
 
 
@@ -196,7 +221,10 @@ def reveal_personal_data(case: Case, viewer: User) -> dict[str, str | None]:
     is written to the access log."""
     from hotline.auth.models import AccessLog
     secret = current_app.config["SECRET_KEY"]
-    db.session.add(AccessLog(user_id=viewer.id, case_id=case.id, what="phone,id_number"))
+    people = complainants.reveal(case.id, secret)
+    db.session.add(AccessLog(user_id=viewer.id, case_id=case.id,
+                             what="phone,id_number" + (",complainants" if people else "")))
     return {"phone": case.consumer_phone,
             "id_number": personal_data.decrypt(secret, case.consumer_id_number_enc)
-            if case.consumer_id_number_enc else None}
+            if case.consumer_id_number_enc else None,
+            "complainants": {p["position"]: p for p in people}}

@@ -57,6 +57,20 @@ class ConsumerIn(Strict):
     id_number: IdNumber = None
     address: Text = Field(None, max_length=255)
     anonymous: bool = False
+    representative: bool = False  # 代表人 of a joint complaint (Order 121 art. 12)
+
+
+class ComplainantIn(Strict):
+    """One more complainant of a joint complaint (共同投诉, Order 121 art. 12), checked like the consumer."""
+    name: Text = Field(None, max_length=64)
+    phone: Phone = None
+    id_number: IdNumber = None
+    address: Text = Field(None, max_length=255)
+    representative: bool = False
+
+
+MAX_REPRESENTATIVES = 2  # art. 12: the complainants may choose two representatives
+MAX_COMPLAINANTS = 50
 
 
 class BusinessIn(Strict):
@@ -66,6 +80,9 @@ class BusinessIn(Strict):
     phone: Text = Field(None, max_length=32)
     platform: Text = Field(None, max_length=128)
     shop: Text = Field(None, max_length=128)
+    # The seller cannot be reached at the address the platform shows (Order 121 art. 13): the
+    # complaint then goes to the platform's registered address.
+    address_unreachable: bool = False
 
 
 class CategoryIn(Strict):
@@ -94,6 +111,7 @@ class CaseIn(Strict):
     station: Text = Field(None, max_length=32)
     received_at: IsoDateTime = None
     consumer: ConsumerIn = Field(default_factory=ConsumerIn)
+    complainants: list[ComplainantIn] = Field(default_factory=list, max_length=MAX_COMPLAINANTS)
     business: BusinessIn = Field(default_factory=BusinessIn)
     category: CategoryIn = Field(default_factory=CategoryIn)
     subject: Annotated[str, BeforeValidator(_text)] = Field(max_length=255)
@@ -119,9 +137,27 @@ class CaseIn(Strict):
             errors["answer"] = str(_l("only a consultation or a suggestion is answered at once"))
         if self.also_report and self.kind != "complaint":
             errors["also_report"] = str(_l("only a complaint can carry a linked report"))
+        errors.update(self._joint_complaint_errors())
         if errors:
             raise FieldErrors(errors)
         return self
+
+    def _joint_complaint_errors(self) -> dict[str, str]:
+        """共同投诉 (art. 12): several complainants of one complaint, at most two representatives in all
+        (the consumer counts when marked as one)."""
+        errors: dict[str, str] = {}
+        if self.complainants and self.kind != "complaint":
+            return {"complainants": str(_l("only a complaint can have several complainants"))}
+        for i, person in enumerate(self.complainants):
+            if not person.name:
+                errors[f"complainants.{i}.name"] = str(_l("each complainant needs a name"))
+        representatives = int(self.consumer.representative) + sum(p.representative for p in self.complainants)
+        if representatives > MAX_REPRESENTATIVES:
+            errors["complainants"] = str(_l("at most two representatives (Order 121 art. 12); %(count)s are marked",
+                                            count=representatives))
+        if self.consumer.representative and self.kind != "complaint":
+            errors["consumer.representative"] = str(_l("only a joint complaint has representatives"))
+        return errors
 
     def check_dates(self, now: datetime, tz: str) -> None:
         """Dates against the clock: neither the receipt nor the purchase can lie in the future."""
@@ -138,6 +174,11 @@ class CaseIn(Strict):
                 raise FieldErrors({"received_at": str(_l("cannot be in the future"))}) from None
             if self.received_at > now:
                 errors["received_at"] = str(_l("cannot be in the future"))
+            elif (earliest := _earliest_rulebook_day()) and self.received_at.astimezone(zone).date() < earliest:
+                # No rulebook version covers the day: the case would have no deadlines (issue #8).
+                errors["received_at"] = str(_l(
+                    "is before %(date)s, when the earliest deadline rulebook took effect: no deadlines apply to it",
+                    date=earliest.isoformat()))
         if self.occurred_on is not None and self.occurred_on < EARLIEST:
             errors["occurred_on"] = str(_l("too far in the past"))
         elif self.occurred_on is not None:
@@ -146,6 +187,11 @@ class CaseIn(Strict):
                 errors["occurred_on"] = str(_l("cannot be after the case was received"))
         if errors:
             raise FieldErrors(errors)
+
+
+def _earliest_rulebook_day() -> date | None:
+    from hotline.deadlines.operations import earliest_effective_date  # needs the database: only when checking
+    return earliest_effective_date()
 
 
 _MESSAGES = {
@@ -164,6 +210,8 @@ _MESSAGES = {
     "datetime_type": _l("not a date and time (ISO 8601)"),
     "model_type": _l("must be an object"),
     "model_attributes_type": _l("must be an object"),
+    "list_type": _l("must be a list"),
+    "too_long": _l("too many entries"),
 }
 
 

@@ -1,6 +1,8 @@
 """A case as JSON, as `GET /api/v1/cases/{number}` returns it. Personal data is masked."""
 from hotline.auth.models import User
+from hotline.cases import complainants, repeats
 from hotline.cases.access import may_see_personal_data
+from hotline.cases.flags import flags_for, flags_json
 from hotline.cases.models import Case, CaseLink
 from hotline.cases.validation import mask_id_number, mask_name, mask_phone
 from hotline.deadlines.operations import clocks_of
@@ -38,13 +40,27 @@ def deadlines_json(case_id: int) -> list[dict]:
     now = utcnow()
     return [{"clock": c.clock, "due": _iso(c.due_at), "met_at": _iso(c.met_at),
              "overdue": (c.met_at or now) > c.due_at, "rule_version": c.rule_version,
+             "length": c.length, "unit": c.unit, "paused": c.paused_at is not None,
              "calendar_warning": c.fallback_calendar} for c in clocks_of(case_id)]
+
+
+def _joint_and_repeat(case: Case) -> dict:
+    """共同投诉 (art. 12): the further complainants, masked like the consumer; 重复举报 (art. 35): the
+    earlier report of the same reporter about the same business, and where a merged report went."""
+    out: dict = {}
+    if case.kind == "complaint":
+        out["complainants"] = complainants.complainants_json(case.id)
+    if case.kind == "report":
+        out["repeat_of"] = repeats.repeat_json(repeats.find_repeat(case))
+        merged = db.session.get(Case, case.merged_into_id) if case.merged_into_id else None
+        out["merged_into"] = {"number": merged.number, "status": merged.status} if merged else None
+    return out
 
 
 def case_detail(case: Case, viewer: User | None = None) -> dict:
     links = db.session.query(CaseLink).filter_by(case_id=case.id).all()
     messages = db.session.query(SmsMessage).filter_by(case_id=case.id).order_by(SmsMessage.id).all()
-    return {
+    detail = {
         **case_summary(case, viewer),
         "registered_at": _iso(case.registered_at), "closed_at": _iso(case.closed_at),
         "station": {"code": case.station.code, "name": case.station.name} if case.station else None,
@@ -68,4 +84,12 @@ def case_detail(case: Case, viewer: User | None = None) -> dict:
         "links": [{"number": link.linked_case.number, "kind": link.linked_case.kind, "relation": link.relation}
                   for link in links],
         "version": case.version,
+        "delegated_to": case.delegated_to, "identity_check": case.identity_check,
+        **_joint_and_repeat(case),
     }
+    if case.kind == "complaint":
+        detail["consumer"]["representative"] = complainants.consumer_is_representative(case)
+    flags = flags_for(case, viewer)
+    if flags is not None:  # art. 17 factors, for the bureau and the centre to weigh (hotline/cases/flags.py)
+        detail["flags"] = flags_json(flags)
+    return detail

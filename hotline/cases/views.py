@@ -8,7 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.auth.models import ROLES, User
 from hotline.auth.views import roles_required
-from hotline.cases import extension_requests, queries, workflow
+from hotline.cases import extension_requests, flags, identity, queries, workflow
 from hotline.cases.access import may_see_personal_data
 from hotline.cases.actions import (
     ActionRefused,
@@ -25,7 +25,8 @@ from hotline.deadlines import operations as clocks
 from hotline.extensions import db
 from hotline.labels import label
 from hotline.paging import page_number
-from hotline.reference.models import Bureau, StatutoryGround
+from hotline.reference.models import Bureau
+from hotline.reference.queries import grounds_for
 from hotline.types import utcnow
 
 bp = Blueprint("cases", __name__)
@@ -78,21 +79,21 @@ def _render_case(case, revealed: dict | None = None, posted: dict | None = None,
                  confirm_needed: bool = False):
     """The case page; after a refused action, with the form as it was posted and its errors."""
     actions = offered_actions(case, current_user)
-    grounds = {purpose: db.session.scalars(select(StatutoryGround).where(StatutoryGround.purpose == purpose,
-                                                                         StatutoryGround.active)
-                                           .order_by(StatutoryGround.code)).all()
-               for purpose in {t.ground for t in actions if t.ground}}
+    # only the grounds of the case's own rulebook version (Order 20 before 2026-04-15, Order 121 from then)
+    grounds = {purpose: grounds_for(case, purpose) for purpose in {t.ground for t in actions if t.ground}}
     bureaus = db.session.scalars(select(Bureau).where(Bureau.active).order_by(Bureau.id)).all()
     handlers = db.session.scalars(select(User).where(User.role == "bureau", User.bureau_id == case.bureau_id,
                                                      User.active).order_by(User.display_name)).all() \
         if case.bureau_id else []
-    running = clocks.running_clock(case.id, extension_requests.CLOCK) if case.kind == "report" else None
+    running = extension_requests.running_verification(case.id) if case.kind == "report" else None
     return render_template("cases/show.html", case=case, detail=case_detail(case, current_user), actions=actions,
                            grounds=grounds, bureaus=bureaus, handlers=handlers, revealed=revealed,
                            may_reveal=may_see_personal_data(current_user, case), clocks=clocks.clocks_of(case.id),
                            extension_days=clocks.extension_length(running) if running else None,
                            extension_request=extension_requests.pending_request(case.id),
-                           posted=posted or {}, errors=errors or {}, confirm_needed=confirm_needed, now=utcnow())
+                           posted=posted or {}, errors=errors or {}, confirm_needed=confirm_needed, now=utcnow(),
+                           case_flags=flags.flags_for(case, current_user),
+                           identity_grounds=identity.suggested_grounds(case.identity_check, grounds))
 
 
 @bp.post("/cases/<number>/reveal")

@@ -21,6 +21,7 @@ class Transition:
     needs_bureau: bool = False
     needs_amount: bool = False
     needs_receiver: bool = False  # transfer_out: who takes the case over
+    needs_note: bool = False  # refer_violation: the finding itself
 
 
 def _t(action, kinds, sources, target, roles, **extra) -> Transition:
@@ -46,11 +47,21 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("settle", {"complaint"}, {"accepted"}, "closed", HANDLERS, outcome="mediated", needs_amount=True),
     _t("terminate", {"complaint"}, {"accepted", "suspended"}, "closed", HANDLERS, outcome="terminated",
        ground="terminate"),
+    # 委托调解 (Order 121 art. 19): a consumer association or another mediation body mediates in the bureau's
+    # name; the case stays with the bureau and the mediation clock runs on. Naming another body replaces it.
+    _t("delegate", {"complaint"}, {"accepted", "suspended"}, None, HANDLERS, needs_reason=True),
+    # art. 27: a violation found during mediation opens a linked report, already verifying
+    _t("refer_violation", {"complaint"}, {"accepted", "suspended"}, None, HANDLERS, needs_note=True),
+    # 身份核验 (art. 10, 16(6)): done, refused or not needed; a refusal points to the art. 16(6) ground
+    _t("check_identity", {"complaint"}, {"pending", "accepted"}, None, HANDLERS, needs_reason=True),
     # report (举报)
     _t("start_verification", {"report"}, {"pending"}, "verifying", HANDLERS),
     _t("file_case", {"report"}, {"verifying"}, "closed", HANDLERS, outcome="case_filed"),
     _t("no_case", {"report"}, {"verifying"}, "closed", HANDLERS, outcome="no_case", ground="no_case"),
     _t("decline", {"report"}, {"pending"}, "closed", HANDLERS, outcome="declined", ground="report_decline"),
+    # 合并处理 (Order 121 art. 35): new facts from the same reporter about the same business join the
+    # earlier open report (`reason`: its number, else the newest one), whose clock restarts
+    _t("merge_report", {"report"}, {"triage", "pending", "verifying"}, "closed", HANDLERS, outcome="merged"),
     # 延期, offered after the decisions: +15 working days once (penalty procedure art. 18), asked for by
     # the handler and approved by the centre; the centre may also extend directly (the API's `extend`)
     _t("request_extension", {"report"}, {"pending", "verifying"}, None, {"bureau"}, needs_reason=True),

@@ -1,4 +1,5 @@
-"""Working days on China's official calendar (工作日), with an administrator's overrides.
+"""Periods on China's official calendar, with an administrator's overrides: working days (工作日)
+and natural days (日, 自然日; Order 121 art. 45).
 
 Pure functions: the overrides are passed in as a mapping {date: "holiday" | "workday"}; an
 `Overrides` mapping also carries the years whose whole schedule was imported (marked complete)."""
@@ -63,6 +64,37 @@ def add_working_days(start: date, days: int, overrides: Mapping[date, str] | Non
     return day
 
 
+def add_natural_days(start: date, days: int, overrides: Mapping[date, str] | None = None) -> date:
+    """The last day of an N-natural-day period (Order 121 art. 45). The start day is not counted;
+    a last day that is not a working day (a statutory holiday, or a weekend that is not a make-up
+    working day) moves to the first working day after it."""
+    if days < 0:
+        raise ValueError("days must be zero or more")
+    day = start + timedelta(days=days)
+    while days and not is_working_day(day, overrides):
+        day += timedelta(days=1)
+    return day
+
+
+UNITS = ("working", "natural")
+
+
+def add_days(start: date, days: int, unit: str = "working", overrides: Mapping[date, str] | None = None) -> date:
+    """The last day of a period of `days` in `unit` ('working' or 'natural')."""
+    if unit == "natural":
+        return add_natural_days(start, days, overrides)
+    if unit != "working":
+        raise ValueError(f"unknown unit {unit!r}")
+    return add_working_days(start, days, overrides)
+
+
+def days_between(first: date, last: date, unit: str = "working", overrides: Mapping[date, str] | None = None) -> int:
+    """Days after `first` up to and including `last`, in `unit` (a pause's length, say)."""
+    if unit == "natural":
+        return max((last - first).days, 0)
+    return working_days_between(first, last, overrides)
+
+
 def working_days_between(first: date, last: date, overrides: Mapping[date, str] | None = None) -> int:
     """Working days after `first` up to and including `last` (0 when last <= first)."""
     count, day = 0, first
@@ -77,12 +109,12 @@ def period_crosses_unknown_year(start: date, last: date, overrides: Mapping[date
 
 
 def due_at(received: datetime, days: int, tz: str = "Asia/Shanghai",
-           overrides: Mapping[date, str] | None = None) -> tuple[date, datetime, bool]:
+           overrides: Mapping[date, str] | None = None, unit: str = "working") -> tuple[date, datetime, bool]:
     """(last day, the instant the period ends, whether a weekends-only fallback year is involved).
 
     The period ends at 24:00 local time of its last day, i.e. 00:00 of the next day."""
     zone = ZoneInfo(tz)
     start = received.astimezone(zone).date()
-    last = add_working_days(start, days, overrides)
+    last = add_days(start, days, unit, overrides)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     return last, end, period_crosses_unknown_year(start, last, overrides)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hotline.cases.models import Case
 from hotline.deadlines import calendar
@@ -24,30 +24,40 @@ def calendar_overrides() -> calendar.Overrides:
                               db.session.scalars(select(CalendarYear.year)))
 
 
-def rule_in_force(clock: str, received_on: date) -> DeadlineRule | None:
-    """The rule of the latest rulebook version that took effect on or before the day of receipt."""
-    return db.session.scalar(
-        select(DeadlineRule).where(DeadlineRule.clock == clock, DeadlineRule.effective_from <= received_on)
-        .order_by(DeadlineRule.effective_from.desc()).limit(1))
+def rule_of(version: str, clock: str) -> DeadlineRule | None:
+    """The rule of `clock` in a rulebook version; None when the version has no such clock (Order 121
+    has no reporter notice, art. 36)."""
+    return db.session.scalar(select(DeadlineRule).where(DeadlineRule.version == version, DeadlineRule.clock == clock))
+
+
+def _version_on(received_on: date) -> str | None:
+    return db.session.scalar(select(DeadlineRule.version).where(DeadlineRule.effective_from <= received_on)
+                             .order_by(DeadlineRule.effective_from.desc()).limit(1))
 
 
 def rulebook_version_for(received_at: datetime) -> str | None:
     """The rulebook version in force on the local day of receipt (Order 20 before 2026-04-15, Order
     121 from then on); None when no version covers that day."""
-    received_on = received_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
-    return db.session.scalar(select(DeadlineRule.version).where(DeadlineRule.effective_from <= received_on)
-                             .order_by(DeadlineRule.effective_from.desc()).limit(1))
+    return _version_on(received_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date())
+
+
+def earliest_effective_date() -> date | None:
+    """The day the earliest rulebook version took effect: a case received before it has no rules
+    (None when no rulebook is loaded at all)."""
+    return db.session.scalar(select(func.min(DeadlineRule.effective_from)))
 
 
 def start_clock(case: Case, clock: str, started_at: datetime) -> CaseClock | None:
+    """Start a clock of the case's rulebook version (the one in force when it was received), with
+    that rule's length and unit. None, and nothing started, when the version has no such clock."""
     tz = current_app.config["TIMEZONE"]
-    received_on = case.received_at.astimezone(ZoneInfo(tz)).date()
-    rule = rule_in_force(clock, received_on)
-    if rule is None:  # no rulebook loaded (a bare database): no clock rather than a wrong one
+    version = case.rulebook_version or rulebook_version_for(case.received_at)
+    rule = rule_of(version, clock) if version else None
+    if rule is None:  # no rulebook loaded (a bare database), or no such clock in this version
         return None
-    _, due, fallback = calendar.due_at(started_at, rule.length, tz, calendar_overrides())
+    _, due, fallback = calendar.due_at(started_at, rule.length, tz, calendar_overrides(), rule.unit)
     entry = CaseClock(case_id=case.id, clock=clock, rule_version=rule.version, started_at=started_at,
-                      length=rule.length, due_at=due, fallback_calendar=fallback)
+                      length=rule.length, unit=rule.unit, due_at=due, fallback_calendar=fallback)
     db.session.add(entry)
     return entry
 
@@ -64,11 +74,12 @@ def _open_clock(case_id: int, clock: str) -> CaseClock | None:
 
 
 def recompute(entry: CaseClock, overrides: dict[date, str] | None = None) -> None:
-    """Due = start + length + working days paused + an approved extension, on today's calendar."""
+    """Due = start + length + days paused + an approved extension, all in the clock's unit, on today's
+    calendar."""
     tz = current_app.config["TIMEZONE"]
     days = entry.length + entry.paused_days + entry.extended_days
     _, entry.due_at, entry.fallback_calendar = calendar.due_at(
-        entry.started_at, days, tz, calendar_overrides() if overrides is None else overrides)
+        entry.started_at, days, tz, calendar_overrides() if overrides is None else overrides, entry.unit or "working")
 
 
 def _recompute_later(entry: CaseClock, overrides: dict[date, str] | None = None) -> None:
@@ -102,6 +113,10 @@ def restart(case: Case, clock: str, at: datetime) -> None:
     recompute(existing)
 
 
+# Why mediation is suspended (中止): the time is not counted in the mediation period.
+SUSPEND_REASONS = {"testing": "art. 22", "recusal": "art. 21"}
+
+
 def pause(case_id: int, clock: str, at: datetime) -> None:
     entry = _open_clock(case_id, clock)
     if entry is not None and entry.paused_at is None:
@@ -109,14 +124,16 @@ def pause(case_id: int, clock: str, at: datetime) -> None:
 
 
 def resume(case_id: int, clock: str, at: datetime) -> None:
-    """The working days a clock was paused are not counted: its due date moves by that many."""
+    """The days a clock was paused are not counted: its due date moves by that many, in the clock's
+    unit (natural days for Order 121 mediation: art. 21 recusal, art. 22 testing; working days for
+    Order 20 art. 20)."""
     entry = _open_clock(case_id, clock)
     if entry is None or entry.paused_at is None:
         return
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     overrides = calendar_overrides()
-    entry.paused_days += calendar.working_days_between(entry.paused_at.astimezone(zone).date(),
-                                                       at.astimezone(zone).date(), overrides)
+    entry.paused_days += calendar.days_between(entry.paused_at.astimezone(zone).date(),
+                                               at.astimezone(zone).date(), entry.unit or "working", overrides)
     entry.paused_at = None
     _recompute_later(entry, overrides)
 
@@ -127,9 +144,9 @@ def running_clock(case_id: int, clock: str) -> CaseClock | None:
 
 
 def extension_length(entry: CaseClock) -> int:
-    """The working days an approved extension adds, from the rulebook version the clock started with."""
-    rule = db.session.scalar(select(DeadlineRule).where(DeadlineRule.version == entry.rule_version,
-                                                        DeadlineRule.clock == entry.clock))
+    """The days (in the clock's unit) an approved extension adds, from the rulebook version the clock
+    started with."""
+    rule = rule_of(entry.rule_version, entry.clock)
     return rule.extension if rule is not None else 0
 
 
@@ -137,7 +154,8 @@ def due_if_extended(entry: CaseClock, overrides: dict[date, str] | None = None) 
     """Where the due date would move if the extension were approved now."""
     days = entry.length + entry.paused_days + extension_length(entry)
     _, due, _fallback = calendar.due_at(entry.started_at, days, current_app.config["TIMEZONE"],
-                                        calendar_overrides() if overrides is None else overrides)
+                                        calendar_overrides() if overrides is None else overrides,
+                                        entry.unit or "working")
     return due
 
 
@@ -325,3 +343,119 @@ def year_coverage(years) -> list[dict]:
                      "imported": imported.get(year, 0), "marked_at": mark.marked_at if mark else None,
                      "marked_by": marked_by.display_name if marked_by else None})
     return rows
+
+
+# --- the rulebook from a region pack ----------------------------------------------------------------
+
+_RULE_FIELDS = ("title", "effective_from", "verified", "starts", "length", "extension", "unit", "basis")
+
+
+def _pack_values(version: dict, rule: dict) -> dict:
+    return {"title": version["title"], "effective_from": date.fromisoformat(version["effective_from"]),
+            "verified": version.get("verified", True), "starts": rule["starts"], "length": rule["length"],
+            "extension": rule.get("extension", 0), "unit": rule.get("unit", "working"), "basis": rule["basis"]}
+
+
+def _earlier_values(current: dict, version: dict, rule: dict) -> list[dict]:
+    """What earlier packs shipped for this rule: the current values with each `was` of the version
+    and of the rule applied (a row holding one of them was not edited by anyone here)."""
+    version_was = [{}] + [{k: date.fromisoformat(v) if k == "effective_from" else v for k, v in w.items()}
+                          for w in version.get("was", [])]
+    return [{**current, **vw, **rw} for vw in version_was for rw in [{}] + rule.get("was", [])]
+
+
+def load_deadline_rules(versions: list[dict]) -> dict[str, int]:
+    """Load the pack's rulebook versions. A missing rule is added; a rule that still holds what this
+    pack or an earlier one shipped is brought up to date (Order 20's effective date, Order 121's
+    numbers); a rule an administrator edited is kept, and logged. A rule the pack removed (Order 121
+    has no reporter notice, art. 36) is deleted unless an administrator edited it."""
+    counts = {"added": 0, "updated": 0, "kept": 0, "removed": 0}
+    for version in versions:
+        for rule in version["rules"]:
+            current = _pack_values(version, rule)
+            row = rule_of(version["version"], rule["clock"])
+            if row is None:
+                db.session.add(DeadlineRule(version=version["version"], clock=rule["clock"], **current))
+                counts["added"] += 1
+                continue
+            held = {name: getattr(row, name) for name in _RULE_FIELDS}
+            if held == current:
+                continue
+            if held in _earlier_values(current, version, rule):
+                for name, value in current.items():
+                    setattr(row, name, value)
+                counts["updated"] += 1
+            else:
+                audit.warning("rulebook %s %s: edited here, the pack's values are not applied (%s)",
+                              version["version"], rule["clock"], current)
+                counts["kept"] += 1
+        for rule in version.get("removed", []):
+            row = rule_of(version["version"], rule["clock"])
+            if row is None:
+                continue
+            held = {name: getattr(row, name) for name in _RULE_FIELDS}
+            if held in _earlier_values(_pack_values(version, rule), version, {}):
+                db.session.delete(row)
+                counts["removed"] += 1
+            else:
+                audit.warning("rulebook %s %s: the pack removes it, but it was edited here; kept",
+                              version["version"], rule["clock"])
+                counts["kept"] += 1
+    db.session.flush()
+    return counts
+
+
+# --- rulebook administration: no open case may be left without its rules -------------------------------
+
+class RulebookChangeRefused(ValueError):
+    pass
+
+
+def _open_cases_of(version: str) -> int:
+    from hotline.cases.workflow import OPEN_STATUSES
+    return db.session.scalar(select(func.count(Case.id)).where(Case.rulebook_version == version,
+                                                               Case.status.in_(OPEN_STATUSES))) or 0
+
+
+def delete_version(version: str, user_id: int | None) -> int:
+    """Delete a rulebook version nobody's open case is handled under (their next clocks, mediation or
+    a notice, would have no rule). Returns the rules deleted."""
+    open_cases = _open_cases_of(version)
+    if open_cases:
+        raise RulebookChangeRefused(_l("%(count)s open cases are handled under %(version)s: it cannot be deleted "
+                                       "until they are closed", count=open_cases, version=version))
+    rules = db.session.scalars(select(DeadlineRule).where(DeadlineRule.version == version)).all()
+    for rule in rules:
+        db.session.delete(rule)
+    db.session.flush()
+    audit.info("rulebook version %s deleted by user %s", version, user_id)
+    return len(rules)
+
+
+def move_version(version: str, effective_from: date, user_id: int | None) -> None:
+    """Move a version's effective date. Refused when a case was received between the old and the new
+    date (it would now fall under another version than the one it keeps), or when the move would leave
+    the version starting on the same day as another one."""
+    rules = db.session.scalars(select(DeadlineRule).where(DeadlineRule.version == version)).all()
+    if not rules:
+        raise RulebookChangeRefused(_l("no such version"))
+    old = rules[0].effective_from
+    if old == effective_from:
+        return
+    clash = db.session.scalar(select(DeadlineRule.version).where(DeadlineRule.version != version,
+                                                                 DeadlineRule.effective_from == effective_from))
+    if clash:
+        raise RulebookChangeRefused(_l("%(other)s takes effect on that day already", other=clash))
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    first, last = sorted((old, effective_from))
+    between = db.session.scalar(select(func.count(Case.id)).where(
+        Case.received_at >= datetime.combine(first, datetime.min.time(), tzinfo=zone),
+        Case.received_at < datetime.combine(last, datetime.min.time(), tzinfo=zone))) or 0
+    if between:
+        raise RulebookChangeRefused(_l("%(count)s cases were received between %(first)s and %(last)s: moving the date "
+                                       "would put them under another version than the one they keep", count=between,
+                                       first=first.isoformat(), last=last.isoformat()))
+    for rule in rules:
+        rule.effective_from = effective_from
+    db.session.flush()
+    audit.info("rulebook version %s moved from %s to %s by user %s", version, old, effective_from, user_id)

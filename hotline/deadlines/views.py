@@ -12,13 +12,17 @@ from sqlalchemy import select, update
 from hotline.auth.models import ROLES
 from hotline.auth.views import roles_required
 from hotline.deadlines import calendar, queries
+from hotline.deadlines.calendar import UNITS
 from hotline.deadlines.models import CalendarDay, DeadlineRule, Notification
 from hotline.deadlines.operations import (
     KINDS,
     CalendarImportError,
     CalendarYearError,
+    RulebookChangeRefused,
+    delete_version,
     import_calendar_days,
     mark_year_complete,
+    move_version,
     parse_calendar_csv,
     remove_calendar_day,
     unmark_year_complete,
@@ -35,7 +39,8 @@ bp = Blueprint("deadlines", __name__)
 # 起算: the event a rule's period counts from, as the rulebook reads it.
 STARTS = {"receipt": _l("day of receipt"), "acceptance": _l("day of acceptance"),
           "termination": _l("day mediation ended"), "decision": _l("day of the decision"),
-          "triage": _l("day it entered triage")}
+          "triage": _l("day it entered triage"), "finding": _l("day the violation was found"),
+          "dispute": _l("day the dispute arose")}
 
 
 @bp.get("/notices")
@@ -183,36 +188,70 @@ def rulebook():
     day it was received; a change here applies to clocks started after it."""
     if request.method == "POST" and request.form.get("new_version"):
         return _new_version()
+    if request.method == "POST" and request.form.get("version_action"):
+        return _change_version()
     if request.method == "POST":
-        try:
-            rule_id = int(request.form.get("id", 0) or 0)
-            rule = db.session.get(DeadlineRule, rule_id) if 0 < rule_id < 2**31 else None
-        except ValueError:
-            rule = None
-        try:
-            length, extension = int(request.form["length"]), int(request.form.get("extension") or 0)
-            if not (0 < length <= 365 and 0 <= extension <= 365):
-                raise ValueError
-        except (KeyError, ValueError):
-            flash(_("length and extension must be whole numbers of working days"), "error")
-            return redirect(url_for("deadlines.rulebook"))
-        if rule is not None:
-            rule.length, rule.extension = length, extension
-            rule.basis = request.form.get("basis", rule.basis).strip()[:255] or rule.basis
-            verified = request.form.get("verified") == "on"
-            for sibling in db.session.scalars(select(DeadlineRule).where(DeadlineRule.version == rule.version)):
-                sibling.verified = verified
-            db.session.commit()
-            audit.info("rulebook %s %s set to %s (+%s) by user %s", rule.version, rule.clock, rule.length,
-                       rule.extension, current_user.id)
-            flash(_("Rule saved."), "ok")
-        return redirect(url_for("deadlines.rulebook"))
+        return _save_rule()
     rules = db.session.scalars(select(DeadlineRule).order_by(DeadlineRule.effective_from.desc(),
                                                              DeadlineRule.id)).all()
     versions: dict[str, list[DeadlineRule]] = {}
     for rule in rules:
         versions.setdefault(rule.version, []).append(rule)
-    return render_template("deadlines/rulebook.html", versions=versions, starts=STARTS, can_edit=True)
+    return render_template("deadlines/rulebook.html", versions=versions, starts=STARTS, units=UNITS, can_edit=True)
+
+
+def _save_rule():
+    try:
+        rule_id = int(request.form.get("id", 0) or 0)
+        rule = db.session.get(DeadlineRule, rule_id) if 0 < rule_id < 2**31 else None
+    except ValueError:
+        rule = None
+    try:
+        length, extension = int(request.form["length"]), int(request.form.get("extension") or 0)
+        if not (0 < length <= 365 and 0 <= extension <= 365):
+            raise ValueError
+    except (KeyError, ValueError):
+        flash(_("length and extension must be whole numbers of days"), "error")
+        return redirect(url_for("deadlines.rulebook"))
+    unit = request.form.get("unit") or (rule.unit if rule is not None else "working")
+    if unit not in UNITS:
+        flash(_("the unit must be working days or natural days"), "error")
+        return redirect(url_for("deadlines.rulebook"))
+    if rule is not None:
+        rule.length, rule.extension, rule.unit = length, extension, unit
+        rule.basis = request.form.get("basis", rule.basis).strip()[:255] or rule.basis
+        verified = request.form.get("verified") == "on"
+        for sibling in db.session.scalars(select(DeadlineRule).where(DeadlineRule.version == rule.version)):
+            sibling.verified = verified
+        db.session.commit()
+        audit.info("rulebook %s %s set to %s %s (+%s) by user %s", rule.version, rule.clock, rule.length, rule.unit,
+                   rule.extension, current_user.id)
+        flash(_("Rule saved."), "ok")
+    return redirect(url_for("deadlines.rulebook"))
+
+
+def _change_version():
+    """Move a version's effective date, or delete it: refused when open cases would be left without
+    their rules (issue #8)."""
+    version = request.form.get("version", "").strip()[:32]
+    try:
+        if request.form.get("version_action") == "delete":
+            delete_version(version, current_user.id)
+            message = _("Version %(name)s deleted.", name=version)
+        else:
+            try:
+                effective = date.fromisoformat(request.form.get("effective_from", ""))
+            except ValueError:
+                raise RulebookChangeRefused(_l("the effective date must be a date (YYYY-MM-DD)")) from None
+            move_version(version, effective, current_user.id)
+            message = _("Version %(name)s now takes effect on %(date)s.", name=version, date=effective.isoformat())
+    except RulebookChangeRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("deadlines.rulebook"))
+    db.session.commit()
+    flash(message, "ok")
+    return redirect(url_for("deadlines.rulebook"))
 
 
 def _new_version():
@@ -234,7 +273,7 @@ def _new_version():
     for rule in db.session.scalars(select(DeadlineRule).where(DeadlineRule.version == latest)).all():
         db.session.add(DeadlineRule(version=name, title=title, effective_from=effective, verified=False,
                                     clock=rule.clock, starts=rule.starts, length=rule.length,
-                                    extension=rule.extension, basis=rule.basis))
+                                    extension=rule.extension, unit=rule.unit, basis=rule.basis))
     db.session.commit()
     flash(_("Version %(name)s added; check its numbers and mark it verified.", name=name), "ok")
     return redirect(url_for("deadlines.rulebook"))

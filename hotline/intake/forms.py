@@ -7,17 +7,40 @@ from werkzeug.datastructures import MultiDict
 from hotline.cases.operations import check_registration
 from hotline.cases.schemas import FieldErrors, parse_case
 
-CHECKBOXES = {"consumer.anonymous", "also_report"}
-SKIP = {"csrf_token"}
+CHECKBOXES = {"consumer.anonymous", "consumer.representative", "business.address_unreachable", "also_report"}
+SKIP = {"csrf_token", "add_complainant"}
+COMPLAINANT_FIELDS = ("name", "phone", "id_number", "address", "representative")
+TRUE = ("on", "1", "true", "y")
+
+
+def _complainants(form: MultiDict) -> list[dict]:
+    """共同投诉: rows `complainants.N.field` as a list in row order; rows left empty are dropped, so the
+    error paths (`complainants.0.phone`) name the rows as the page shows them again."""
+    rows: dict[int, dict] = {}
+    for name, value in form.items():
+        parts = name.split(".")
+        if len(parts) != 3 or parts[0] != "complainants" or not parts[1].isdigit() or len(parts[1]) > 3 \
+                or parts[2] not in COMPLAINANT_FIELDS:
+            continue
+        row = rows.setdefault(int(parts[1]), {})
+        if parts[2] == "representative":
+            if value in TRUE:
+                row["representative"] = True
+        elif value.strip():
+            row[parts[2]] = value
+    return [rows[i] for i in sorted(rows) if rows[i]]
 
 
 def form_to_payload(form: MultiDict) -> dict:
     payload: dict = {}
+    complainants = _complainants(form)
+    if complainants:
+        payload["complainants"] = complainants
     for name, value in form.items():
-        if name in SKIP:
+        if name in SKIP or name.startswith("complainants."):
             continue
         if name in CHECKBOXES:
-            value = value in ("on", "1", "true", "y")
+            value = value in TRUE
         elif value.strip() == "":
             continue
         target = payload
@@ -37,8 +60,9 @@ def form_to_payload(form: MultiDict) -> dict:
 
 # The form's fields in the order they appear: the first wrong one gets the focus.
 FIELD_ORDER = ("kind", "channel", "consumer.phone", "consumer.name", "consumer.anonymous", "consumer.address",
-               "consumer.id_number", "business.name", "business.address", "business.uscc", "business.phone",
-               "business.platform", "business.shop", "category.goods", "category.service", "category.issue",
+               "consumer.id_number", "consumer.representative", "complainants", "business.name", "business.address",
+               "business.uscc", "business.phone", "business.platform", "business.shop", "business.address_unreachable",
+               "category.goods", "category.service", "category.issue",
                "subject", "description", "demand", "amount", "occurred_on", "received_at", "also_report",
                "answer", "answer_code", "station")
 # What a required field is given while the rest of the form is checked (it keeps its own error).
@@ -50,9 +74,16 @@ def _drop(payload: dict, path: str) -> bool:
     *parents, leaf = path.split(".")
     target = payload
     for parent in parents:
-        target = target.get(parent)
-        if not isinstance(target, dict):
+        if isinstance(target, list) and parent.isdigit() and int(parent) < len(target):
+            target = target[int(parent)]
+        elif isinstance(target, dict):
+            target = target.get(parent)
+        else:
             return False
+        if not isinstance(target, dict | list):
+            return False
+    if not isinstance(target, dict):
+        return False
     if leaf in PLACEHOLDERS and len(parents) == 0:
         changed = target.get(leaf) != PLACEHOLDERS[leaf]
         target[leaf] = PLACEHOLDERS[leaf]
@@ -86,4 +117,20 @@ def all_field_errors(payload: dict, actor, now) -> dict[str, str]:
 
 def in_form_order(errors: dict[str, str]) -> dict[str, str]:
     rank = {name: i for i, name in enumerate(FIELD_ORDER)}
-    return dict(sorted(errors.items(), key=lambda item: rank.get(item[0], -1 if item[0] == "" else len(rank))))
+
+    def key(item):
+        name = item[0]
+        if name.startswith("complainants."):  # a joint complaint's rows, in row and field order
+            _, row, leaf = (name.split(".") + ["", ""])[:3]
+            field = COMPLAINANT_FIELDS.index(leaf) if leaf in COMPLAINANT_FIELDS else len(COMPLAINANT_FIELDS)
+            return (rank["complainants"], int(row) if row.isdigit() else 0, field)
+        return (rank.get(name, -1 if name == "" else len(rank)), 0, 0)
+    return dict(sorted(errors.items(), key=key))
+
+
+def complainant_rows(payload: dict, add: bool = False) -> list[dict]:
+    """The joint-complaint rows the form shows: those posted (not empty), one more when asked, at least one."""
+    rows = [dict(row) for row in payload.get("complainants", []) if isinstance(row, dict)]
+    if add or not rows:
+        rows.append({})
+    return rows

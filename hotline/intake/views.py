@@ -8,7 +8,7 @@ from hotline.cases.operations import register_case
 from hotline.cases.schemas import CHANNELS, KINDS, FieldErrors, parse_case
 from hotline.cases.workflow import STATUSES
 from hotline.extensions import db
-from hotline.intake.forms import all_field_errors, form_to_payload, in_form_order
+from hotline.intake.forms import all_field_errors, complainant_rows, form_to_payload, in_form_order
 from hotline.intake.next_steps import next_steps
 from hotline.labels import label
 from hotline.reference.queries import active_stations, category_choices
@@ -23,10 +23,16 @@ def _intake(template: str, fixed_channel: str | None, recent_filter: dict | None
     values: dict = {}
     registered = None
     status = 200
+    rows = complainant_rows({})
     if request.method == "POST":
         payload = form_to_payload(request.form)
         if fixed_channel:
             payload["channel"] = fixed_channel
+        rows = complainant_rows(payload)
+    if request.method == "POST" and "add_complainant" in request.form:
+        # 共同投诉 without JavaScript: the form comes back with one more complainant row, nothing registered
+        values, rows = request.form, complainant_rows(payload, add=True)
+    elif request.method == "POST":
         try:
             registered = register_case(parse_case(payload), current_user)
             db.session.commit()
@@ -35,10 +41,13 @@ def _intake(template: str, fixed_channel: str | None, recent_filter: dict | None
             # The first check stops at its first stage; the form marks every wrong field at once.
             errors = all_field_errors(payload, current_user, utcnow()) or in_form_order(exc.fields)
             values, status = request.form, 422
+        else:
+            rows = complainant_rows({})
     tz = current_app.config["TIMEZONE"]
     recent = queries.list_cases(current_user, recent_filter or {}, 1, 15).items if recent_filter is not None else []
     return render_template(template, errors=errors, values=values, registered=registered,
-                           first_error=next(iter(errors), None),
+                           first_error=next(iter(errors), None), complainant_rows=rows,
+                           focus_complainant=len(rows) - 1 if "add_complainant" in request.form else None,
                            next_steps=next_steps(registered.case, tz) if registered else None,
                            kinds=KINDS, channels=[c for c in CHANNELS if c != "station"],
                            categories=category_choices(), stations=active_stations(), recent=recent,

@@ -1,14 +1,14 @@
 """Loading a region pack (hotline/regions/NAME/*.json) into the reference tables, idempotently:
 rows are matched by their code and updated, so `hotline init` can run any number of times."""
 import json
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
 
-from hotline.deadlines.models import DeadlineRule
+from hotline.deadlines.operations import load_deadline_rules
 from hotline.extensions import db
 from hotline.reference.models import Answer, Bureau, Category, Division, Platform, RoutingRule, Station, StatutoryGround
+from hotline.reference.pack import merge_entries
 
 REGIONS = Path(__file__).resolve().parent.parent / "regions"
 
@@ -55,26 +55,16 @@ def load_region_pack(region: str) -> dict[str, int]:
         _upsert(Platform, {"name": p["name"]}, {
             "aliases": p.get("aliases", []), "operator_name": p.get("operator_name"),
             "registered_address": p["registered_address"]})
-    for g in pack["grounds"]:
-        _upsert(StatutoryGround, {"code": g["code"]}, {"purpose": g["purpose"], "text": g["text"],
-                                                        "legal_basis": g["legal_basis"]})
-    for a in pack["answers"]:
-        # Supervisors edit the answer bank; the pack only adds entries that are missing.
-        if db.session.scalar(select(Answer.id).where(Answer.code == a["code"])) is None:
-            db.session.add(Answer(code=a["code"], title=a["title"], keywords=a.get("keywords", []),
-                                  body=a["body"], legal_basis=a.get("legal_basis")))
+    # Grounds (per rulebook version) and answers: what the pack changed is applied, unless the entry
+    # was edited here; then the pack's entry waits in `pack_pending` for an administrator.
+    merge_entries(StatutoryGround, pack["grounds"])
+    merge_entries(Answer, pack["answers"])
     # Routing rules are edited by administrators too: load them only into an empty table.
     if db.session.scalar(select(RoutingRule.id).limit(1)) is None:
         for r in pack["routing_rules"]:
             db.session.add(RoutingRule(position=r["position"], match=r["match"], value=r["value"],
                                        bureau_id=bureaus[r["bureau"]].id, note=r.get("note")))
-    for version in pack["deadline_rules"]:
-        for rule in version["rules"]:
-            key = {"version": version["version"], "clock": rule["clock"]}
-            if db.session.scalar(select(DeadlineRule.id).filter_by(**key)) is None:
-                db.session.add(DeadlineRule(
-                    **key, title=version["title"], effective_from=date.fromisoformat(version["effective_from"]),
-                    verified=version.get("verified", True), starts=rule["starts"], length=rule["length"],
-                    extension=rule.get("extension", 0), basis=rule["basis"]))
+    # The rulebook: rules the pack changed are updated unless an administrator edited them.
+    load_deadline_rules(pack["deadline_rules"])
     db.session.flush()
     return {name: len(rows) for name, rows in pack.items() if isinstance(rows, list)}

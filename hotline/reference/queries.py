@@ -7,7 +7,10 @@ from pypinyin import Style, lazy_pinyin
 from sqlalchemy import or_, select
 
 from hotline.extensions import db
-from hotline.reference.models import Answer, Category, Station
+from hotline.reference.models import Answer, Category, Station, StatutoryGround
+
+# The version a case falls back to when no rulebook covers its day of receipt (a bare database).
+EARLIEST_VERSION = "order-20"
 
 
 def search_answers(q: str, limit: int = 10) -> list[Answer]:
@@ -68,3 +71,27 @@ def category_choices() -> dict[str, list[tuple[CategoryChoice, list[CategoryChoi
 
 def active_stations() -> list[Station]:
     return list(db.session.scalars(select(Station).where(Station.active).order_by(Station.code)))
+
+
+def rulebook_version_of(case) -> str:
+    """The rulebook version a case is handled under for its whole life: stored at registration,
+    else computed from the day of receipt (DESIGN.md §3)."""
+    if case.rulebook_version:
+        return case.rulebook_version
+    from hotline.deadlines.operations import rulebook_version_for  # the deadlines package imports cases
+    return (rulebook_version_for(case.received_at) if case.received_at else None) or EARLIEST_VERSION
+
+
+def grounds_for(case, purpose: str) -> list[StatutoryGround]:
+    """The statutory grounds a case may cite for `purpose` (decline, terminate, report_decline,
+    no_case): only those of its own rulebook version, in code order."""
+    return list(db.session.scalars(select(StatutoryGround).where(
+        StatutoryGround.version == rulebook_version_of(case), StatutoryGround.purpose == purpose,
+        StatutoryGround.active).order_by(StatutoryGround.code)))
+
+
+def ground_for(case, purpose: str, code: str | None) -> StatutoryGround | None:
+    """One ground of the case's version, or None when the code is not one it may cite."""
+    return db.session.scalar(select(StatutoryGround).where(
+        StatutoryGround.version == rulebook_version_of(case), StatutoryGround.purpose == purpose,
+        StatutoryGround.code == (code or ""), StatutoryGround.active))

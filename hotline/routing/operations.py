@@ -39,17 +39,26 @@ def forget_cached_rules() -> None:
     current_app.extensions.pop("hotline_routing_cache", None)
 
 
+def _names_platform(name: str | None, platform: str, aliases) -> bool:
+    return bool(name) and (name == platform or name in aliases or platform in name)
+
+
 def facts_of(case: Case, platforms) -> Facts:
-    platform_address = None
+    platform_address, seller = None, True
     if case.business_platform:
         name = case.business_platform
         for platform, aliases, address in platforms:
-            if name == platform or name in aliases or platform in name:
+            if _names_platform(name, platform, aliases):
                 platform_address = address
+                # The business named is the platform operator itself, not a seller on it (art. 13, 31).
+                seller = bool(case.business_shop) or not _names_platform(case.business_name, platform, aliases)
                 break
     categories = tuple(c for c in (case.category_goods, case.category_service, case.category_issue) if c)
+    registration = case.events[0].data if case.events and case.events[0].action == "register" else None
     return Facts(kind=case.kind, address=case.business_address, platform=case.business_platform,
-                 platform_address=platform_address, categories=categories)
+                 platform_address=platform_address, categories=categories,
+                 address_unreachable=bool((registration or {}).get("address_unreachable")), seller=seller,
+                 rulebook_version=case.rulebook_version)
 
 
 def decide_for(case: Case) -> Decision:

@@ -38,6 +38,9 @@ class Facts:
     platform: str | None = None
     platform_address: str | None = None  # the platform's registered address, if the platform is known
     categories: tuple[str, ...] = ()
+    address_unreachable: bool = False  # the seller cannot be reached at the address the platform shows
+    seller: bool = True  # a seller on the platform (平台内经营者), not the platform operator itself
+    rulebook_version: str | None = None  # order-121 | order-20: which articles the reason cites
 
 
 @dataclass(frozen=True)
@@ -48,15 +51,68 @@ class Decision:
     division_code: str | None = None
 
 
+# The articles on online sellers, by rulebook version: complaints (Order 121 art. 13, Order 20 art. 12)
+# and reports (Order 121 art. 31, Order 20 art. 27).
+_ARTICLES = {"order-121": ("总局令第121号", "第13条", "第31条"), "order-20": ("总局令第20号", "第12条", "第27条")}
+
+
+def _basis(facts: Facts, kind: str) -> str:
+    order, complaint, report = _ARTICLES.get(facts.rulebook_version or "order-121", _ARTICLES["order-121"])
+    return f"依据{order}{complaint if kind == 'complaint' else report}"
+
+
+def _online_address(facts: Facts) -> tuple[str, str, str] | Decision:
+    """Where an online business is handled: (address, what the address is, the article) or triage.
+
+    Complaints (art. 13): the platform operator itself by its registered address; a seller on the
+    platform by the address the platform shows for it (公示地址, typed as the business address), else,
+    when none is shown or the seller cannot be reached there, by the platform's registered address.
+    Reports (art. 31): a seller by its actual place of business only, never the platform's address."""
+    platform = facts.platform
+    basis = _basis(facts, facts.kind)
+    if not facts.seller:
+        why = "平台经营者由其住所地处理"
+        if facts.address:
+            return facts.address, f"平台经营者“{platform}”住所地", f"{basis}，{why}"
+    elif facts.kind == "report":
+        if not facts.address:
+            return Decision(None, "triage:seller-address-unknown",
+                            f"{basis}，举报平台内经营者由其实际经营地处理，不按平台“{platform}”登记地址；"
+                            "未写明实际经营地址，需人工分派")
+        return facts.address, "平台内经营者实际经营地", f"{basis}，举报平台内经营者由其实际经营地处理"
+    elif facts.address and not facts.address_unreachable:
+        shown = "平台公示地址" if facts.rulebook_version != "order-20" else "实际经营地"
+        return facts.address, f"平台内经营者{shown}", f"{basis}，投诉平台内经营者由其{shown}所在地处理"
+    else:
+        why = ("经营者通过平台公示的地址无法取得联系，由平台经营者住所地处理" if facts.address
+               else "平台内经营者未公示地址，由平台经营者住所地处理")
+    if not facts.platform_address:
+        return Decision(None, "triage:platform-unknown",
+                        f"{basis}，{why}，但平台“{platform}”的登记地址未知，需人工分派")
+    return facts.platform_address, f"平台“{platform}”登记地址", f"{basis}，{why}"
+
+
 def decide(facts: Facts, rules: list[Rule], gazetteer: Gazetteer) -> Decision:
-    address, source = facts.address, "经营者地址"
-    if not address and facts.platform:
+    address, source, basis = facts.address, "经营者地址", None
+    if facts.platform and facts.kind in ("complaint", "report"):
+        found = _online_address(facts)
+        if isinstance(found, Decision):
+            return found
+        address, source, basis = found
+    elif not address and facts.platform:
         if not facts.platform_address:
             return Decision(None, "triage:platform-unknown",
                             f"网络经营者未公示地址，平台“{facts.platform}”的登记地址未知，需人工分派")
         address, source = facts.platform_address, f"平台“{facts.platform}”登记地址"
     if not address:
         return Decision(None, "triage:no-address", "没有经营者地址，无法确定管辖分局")
+    decision = _by_address(facts, address, source, rules, gazetteer)
+    if basis:  # the routing reason cites the article it follows
+        return Decision(decision.bureau_code, decision.rule, f"{basis}：{decision.reason}", decision.division_code)
+    return decision
+
+
+def _by_address(facts: Facts, address: str, source: str, rules: list[Rule], gazetteer: Gazetteer) -> Decision:
     resolution = gazetteer.resolve(address)
     if resolution.outside:
         return Decision(None, "triage:outside-city",

@@ -30,6 +30,8 @@ class _Probe:
     """The facts routing reads, for trying an address without a case."""
     kind = "complaint"
     business_platform = category_goods = category_service = category_issue = None
+    business_name = business_shop = rulebook_version = None
+    events = ()
 
     def __init__(self, address: str, platform: str | None):
         self.business_address, self.business_platform = address or None, platform or None

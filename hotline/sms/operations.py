@@ -17,7 +17,12 @@ log = logging.getLogger(__name__)
 TEMPLATES = {
     "CASE_RECEIPT": "【12315】您的{kind}已登记，编号{number}，查询码{code}。可凭编号和查询码查询办理进度。",
     "CASE_ACCEPTED": "【12315】您的{kind}（编号{number}）已受理，将组织调解。",
-    "CASE_DECLINED": "【12315】您的{kind}（编号{number}）不予受理，理由可凭查询码查看。",
+    "CASE_DECLINED": "【12315】您的{kind}（编号{number}）不予受理，理由可凭查询码查看。",  # messages queued before #8
+    # Order 121 art. 15: the reason, and for a complaint the other routes of Consumer Rights Protection Law art. 39
+    "COMPLAINT_DECLINED": "【12315】您的投诉（编号{number}）不予受理。理由：{reason}（{basis}）。"
+                          "您还可以通过与经营者协商和解、请求消费者协会或者依法成立的其他调解组织调解、"
+                          "根据仲裁协议提请仲裁机构仲裁、向人民法院提起诉讼等途径解决争议（《消费者权益保护法》第三十九条）。",
+    "REPORT_DECLINED": "【12315】您的举报（编号{number}）不予受理。理由：{reason}（{basis}）。",
     "CASE_CLOSED": "【12315】您的{kind}（编号{number}）已办结。欢迎对本次服务评价。",
     # 移送: the case belongs to another city's 12315 or the national platform; the consumer hears where
     "CASE_TRANSFERRED": "【12315】您的{kind}（编号{number}）不属本市管辖，已移送{receiver}处理。",

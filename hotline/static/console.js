@@ -281,6 +281,81 @@
     }
   });
 
+  // ---- 重复举报 (Order 121 art. 35): a report naming a business this caller reported before shows the
+  // earlier report's number before it is registered (the server says it again once registered).
+  var callerCases = [];
+  var repeatNotice = document.getElementById("repeat-notice");
+  function squash(s) { return (s || "").replace(/[\s\p{P}\p{S}]+/gu, "").toLowerCase(); }
+  function checkRepeat() {
+    if (!repeatNotice) return;
+    var business = squash(value("business.name"));
+    var hit = null;
+    if (currentKind() === "report" && business) {
+      hit = callerCases.filter(function (c) { return c.kind === "report" && squash(c.business.name) === business; })[0];
+    }
+    repeatNotice.hidden = !hit;
+    if (hit) {
+      var labels = panel ? JSON.parse(panel.dataset.labels || "{}") : {};
+      repeatNotice.textContent = repeatNotice.dataset.text.replace("BUSINESS", hit.business.name)
+        .replace("NUMBER", hit.number.replace(/^(\d{4})(\d{4})(\d{4})(\d{2})$/, "$1 $2 $3 $4"))
+        .replace("STATUS", labels[hit.status] || hit.status);
+    }
+  }
+  if (repeatNotice && form.elements["business.name"]) {
+    form.elements["business.name"].addEventListener("input", debounce(checkRepeat, 200));
+    form.querySelectorAll("input[name=kind]").forEach(function (r) { r.addEventListener("change", checkRepeat); });
+  }
+
+  // ---- 共同投诉 (art. 12): "Add a complainant" adds a row in place instead of posting the form back.
+  var addComplainant = document.getElementById("add-complainant");
+  var rowsBox = document.getElementById("f-complainants");
+  function renumber(row, i) {
+    row.dataset.index = i;
+    var legend = row.querySelector("legend");
+    if (legend) legend.textContent = addComplainant.dataset.legend.replace("N", String(i + 2));
+    row.querySelectorAll("[name], [id], label[for]").forEach(function (e) {
+      if (e.name) e.name = e.name.replace(/^complainants\.\d+\./, "complainants." + i + ".");
+      if (e.id) e.id = e.id.replace(/^f-complainants-\d+-/, "f-complainants-" + i + "-");
+      if (e.htmlFor) e.htmlFor = e.htmlFor.replace(/^f-complainants-\d+-/, "f-complainants-" + i + "-");
+    });
+  }
+  function addRemoveButton(row) {
+    if (row.querySelector("button.remove-complainant")) return;
+    var remove = el("button", addComplainant.dataset.remove, "link remove-complainant");
+    remove.type = "button";
+    remove.addEventListener("click", function () {
+      var rows = rowsBox.querySelectorAll("fieldset.complainant");
+      if (rows.length > 1) row.remove();
+      else row.querySelectorAll("input").forEach(function (f) { if (f.type === "checkbox") f.checked = false; else f.value = ""; });
+      rowsBox.querySelectorAll("fieldset.complainant").forEach(function (r, i) { renumber(r, i); });
+      addComplainant.focus();
+    });
+    row.appendChild(remove);
+  }
+  if (addComplainant && rowsBox) {
+    addComplainant.type = "button";  // a submit only without JavaScript (the server adds the row then)
+    rowsBox.querySelectorAll("fieldset.complainant").forEach(addRemoveButton);
+    addComplainant.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      var rows = rowsBox.querySelectorAll("fieldset.complainant");
+      var last = rows[rows.length - 1];
+      var row = last.cloneNode(true);
+      row.querySelectorAll(".error").forEach(function (e) { e.remove(); });
+      row.querySelectorAll("label.invalid").forEach(function (l) { l.classList.remove("invalid"); });
+      row.querySelectorAll("input").forEach(function (f) {
+        if (f.type === "checkbox") f.checked = false; else f.value = "";
+        f.removeAttribute("aria-invalid"); f.removeAttribute("aria-describedby"); f.removeAttribute("autofocus");
+      });
+      var old = row.querySelector("button.remove-complainant");
+      if (old) old.remove();
+      renumber(row, rows.length);
+      rowsBox.appendChild(row);
+      addRemoveButton(row);
+      var first = row.querySelector("input");
+      if (first) first.focus();
+    });
+  }
+
   // ---- The caller's earlier cases, as soon as the phone number is complete enough.
   var panel = document.getElementById("caller-panel");
   var phone = document.getElementById("caller-phone");
@@ -295,6 +370,8 @@
         list.textContent = "";
         if (!data) return;
         empty.textContent = data.items.length ? "" : (panel.dataset.none || "—");
+        callerCases = data.items;
+        checkRepeat();
         data.items.forEach(function (c) {
           var li = el("li");
           // Grouped 4-4-4-2 for reading aloud, as on every page; the link keeps the digits.
@@ -344,6 +421,7 @@
             text.focus();
           });
           li.appendChild(b);
+          if (a.basis_warning) li.appendChild(el("div", "⚠ " + a.basis_warning, "warning basis-unverified"));
           li.appendChild(el("div", a.body.slice(0, 80) + (a.body.length > 80 ? "…" : ""), "muted"));
           results.appendChild(li);
         });

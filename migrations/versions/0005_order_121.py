@@ -75,6 +75,116 @@ def upgrade():
         start = start.replace(tzinfo=None)
     op.execute(sa.text("UPDATE \"case\" SET rulebook_version = CASE WHEN received_at >= :start "
                        "THEN 'order-121' ELSE 'order-20' END").bindparams(start=start))
+    _order_121_deadlines()
+
+
+# --- data: the rulebook as published, and the running clocks of cases received under Order 121 -----------
+
+# Order 121's periods as published (DESIGN.md §2), frozen here as this migration applies them; a rule an
+# administrator already edited in the database wins over these.
+ORDER_121 = {"complaint_decision": (7, "working"), "mediation": (60, "natural"), "mediation_notice": (7, "working"),
+             "violation_verification": (15, "working"), "report_verification": (15, "working"),
+             "jurisdiction_dispute": (7, "working"), "triage": (1, "working"), "consultation_reply": (3, "working")}
+ORDER_121_FROM = datetime(2026, 4, 14, 16, 0, tzinfo=UTC)  # 2026-04-15 00:00 Asia/Shanghai
+
+
+def _tables():
+    from hotline.types import UTCDateTime
+    meta = sa.MetaData()
+    rule = sa.Table("deadline_rule", meta, sa.Column("id", sa.Integer), sa.Column("version", sa.String),
+                    sa.Column("clock", sa.String), sa.Column("effective_from", sa.Date),
+                    sa.Column("length", sa.Integer), sa.Column("unit", sa.String), sa.Column("basis", sa.String))
+    case = sa.Table("case", meta, sa.Column("id", sa.Integer), sa.Column("status", sa.String),
+                    sa.Column("received_at", UTCDateTime), sa.Column("overdue", sa.Boolean))
+    clock = sa.Table("case_clock", meta, sa.Column("id", sa.Integer), sa.Column("case_id", sa.Integer),
+                     sa.Column("clock", sa.String), sa.Column("rule_version", sa.String),
+                     sa.Column("started_at", UTCDateTime), sa.Column("length", sa.Integer),
+                     sa.Column("unit", sa.String),
+                     sa.Column("due_at", UTCDateTime), sa.Column("met_at", UTCDateTime),
+                     sa.Column("paused_at", UTCDateTime), sa.Column("paused_days", sa.Integer),
+                     sa.Column("extended_days", sa.Integer), sa.Column("fallback_calendar", sa.Boolean),
+                     sa.Column("reminded_at", UTCDateTime), sa.Column("escalated_at", UTCDateTime))
+    event = sa.Table("case_event", meta, sa.Column("case_id", sa.Integer), sa.Column("at", UTCDateTime),
+                     sa.Column("action", sa.String))
+    notification = sa.Table("notification", meta, sa.Column("clock_id", sa.Integer))
+    day = sa.Table("calendar_day", meta, sa.Column("day", sa.Date), sa.Column("kind", sa.String))
+    year = sa.Table("calendar_year", meta, sa.Column("year", sa.Integer))
+    return rule, case, clock, event, notification, day, year
+
+
+def _order_121_deadlines():
+    """Order 20 took effect on 2020-01-01; open cases received from 2026-04-15 get Order 121's clocks
+    (mediation 60 natural days, no reporter notice), recomputed on the calendar as it stands."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from hotline.deadlines import calendar
+    try:
+        from flask import current_app
+        tz = current_app.config.get("TIMEZONE", "Asia/Shanghai")
+    except RuntimeError:  # outside the app (alembic on its own)
+        tz = "Asia/Shanghai"
+    zone = ZoneInfo(tz)
+    bind = op.get_bind()
+    rule, case, clock, event, notification, day, year = _tables()
+    bind.execute(rule.update().where(rule.c.version == "order-20", rule.c.effective_from == date(2019, 1, 1))
+                 .values(effective_from=date(2020, 1, 1)))
+    # The shipped Order 121 mediation rule (45 working days, "to be verified") becomes the published one;
+    # an administrator's own numbers are left alone (the pack loader then reports them as kept).
+    bind.execute(rule.update().where(rule.c.version == "order-121", rule.c.clock == "mediation", rule.c.length == 45,
+                                     rule.c.unit == "working").values(length=60, unit="natural"))
+    periods = dict(ORDER_121)
+    for name, length, unit in bind.execute(sa.select(rule.c.clock, rule.c.length, rule.c.unit)
+                                           .where(rule.c.version == "order-121")):
+        if name in periods:
+            periods[name] = (length, unit)
+    overrides = calendar.Overrides({d: k for d, k in bind.execute(sa.select(day.c.day, day.c.kind))},
+                                   [y for (y,) in bind.execute(sa.select(year.c.year))])
+    now = datetime.now(UTC)
+    open_cases = [c for (c,) in bind.execute(sa.select(case.c.id).where(case.c.status != "closed",
+                                                                      case.c.received_at >= ORDER_121_FROM))]
+    for case_id in open_cases:
+        running = bind.execute(sa.select(clock).where(clock.c.case_id == case_id, clock.c.met_at.is_(None))).all()
+        for row in running:
+            if row.clock == "reporter_notice":  # none under Order 121 (art. 36)
+                bind.execute(notification.delete().where(notification.c.clock_id == row.id))
+                bind.execute(clock.delete().where(clock.c.id == row.id))
+                continue
+            if row.clock not in periods:
+                continue
+            length, unit = periods[row.clock]
+            if (row.rule_version, row.length, row.unit) == ("order-121", length, unit):
+                continue
+            paused = row.paused_days or 0
+            if unit != row.unit:
+                paused = _paused_days(bind, event, case_id, row.started_at, unit, zone, overrides)
+            days = length + paused + (row.extended_days or 0)
+            _last, due, fallback = calendar.due_at(row.started_at, days, tz, overrides, unit)
+            values = dict(rule_version="order-121", length=length, unit=unit, paused_days=paused, due_at=due,
+                          fallback_calendar=fallback)
+            if due > row.due_at:  # a later due date earns its own reminder and escalation
+                values.update(reminded_at=None, escalated_at=None)
+            bind.execute(clock.update().where(clock.c.id == row.id).values(**values))
+        late = bind.execute(sa.select(clock.c.id).where(clock.c.case_id == case_id, clock.c.met_at.is_(None),
+                                                        clock.c.due_at < now).limit(1)).first()
+        bind.execute(case.update().where(case.c.id == case_id).values(overdue=late is not None))
+
+
+def _paused_days(bind, event, case_id, since, unit, zone, overrides):
+    """The days between each suspension and its resumption since the clock started, in `unit`; a
+    suspension still running counts when the case resumes."""
+    from hotline.deadlines import calendar
+    total, paused_on = 0, None
+    rows = bind.execute(sa.select(event.c.action, event.c.at).where(
+        event.c.case_id == case_id, event.c.action.in_(("suspend", "resume")), event.c.at >= since)
+        .order_by(event.c.at))
+    for action, at in rows:
+        if action == "suspend" and paused_on is None:
+            paused_on = at.astimezone(zone).date()
+        elif action == "resume" and paused_on is not None:
+            total += calendar.days_between(paused_on, at.astimezone(zone).date(), unit, overrides)
+            paused_on = None
+    return total
 
 
 def downgrade():

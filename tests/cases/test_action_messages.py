@@ -98,7 +98,7 @@ def test_suspended_case_shows_clock_paused(client, routed, login):
     csrf = login(client, handler)
     post(client, case, csrf, action="accept")
     db.session.expire_all()
-    post(client, db.session.get(Case, case.id), csrf, action="suspend", reason="送检")
+    post(client, db.session.get(Case, case.id), csrf, action="suspend", reason="testing")
     assert "调解已中止。调解计时暂停。" in flashes(client)
     page = client.get(f"/cases/{case.number}").get_data(as_text=True)
     deadlines = page[page.index('class="compact deadlines"'):]

@@ -99,7 +99,7 @@ def test_mediation_suspended_days_are_not_counted(client, routed):
     make, bureau, _ = routed
     case = make()
     act(client, case.number, bureau, action="accept")
-    assert act(client, case.number, bureau, action="suspend", reason="送检").get_json()["status"] == "suspended"
+    assert act(client, case.number, bureau, action="suspend", reason="testing").get_json()["status"] == "suspended"
     assert act(client, case.number, bureau, action="resume").get_json()["status"] == "accepted"
     assert act(client, case.number, bureau, action="terminate", reason="T01").get_json()["outcome"] == "terminated"
 

@@ -107,11 +107,13 @@ def test_unknown_year_is_warned_about(client, make_user, login):
 
 def test_suspended_working_days_are_not_counted(make_case, make_user, client, token_for):
     handler = make_user("bureau", bureau="tiexi")
-    case = make_case().case
+    # Received under Order 20: mediation runs in working days, and so do its pauses (art. 20).
+    case = make_case(received_at="2026-04-10T10:00:00+08:00", occurred_on="2026-04-01").case
     run_pending()
     headers = token_for(handler)
     client.post(f"/api/v1/cases/{case.number}/actions", json={"action": "accept"}, headers=headers)
-    client.post(f"/api/v1/cases/{case.number}/actions", json={"action": "suspend", "reason": "送检"}, headers=headers)
+    client.post(f"/api/v1/cases/{case.number}/actions", json={"action": "suspend", "reason": "testing"},
+                headers=headers)
     mediation = clock_of(case, "mediation")
     before = mediation.due_at
     # Suspended a fortnight ago (Wednesday 2026-11-11): 10 working days until today's resumption.
@@ -198,11 +200,11 @@ def test_sweep_command_prints_what_it_did(app, make_case):
     assert result.exit_code == 0 and "1 escalations" in result.output
 
 
-def test_rulebook_page_marks_order_121_unverified(client, make_user, login):
+def test_rulebook_page_shows_both_versions_and_copies_the_latest(client, make_user, login):
     csrf = login(client, make_user("admin"))
     page = client.get("/admin/deadlines").get_data(as_text=True)
-    assert "order-121" in page and "warning" in page
+    assert "order-121" in page and "order-20" in page and "warning" not in page  # both verified (issue #8)
     response = client.post("/admin/deadlines", data={"new_version": "local-2027", "title": "试行",
                                                      "effective_from": "2027-01-01", "csrf_token": csrf})
     assert response.status_code == 302
-    assert db.session.scalar(select(func.count()).where(DeadlineRule.version == "local-2027")) == 7
+    assert db.session.scalar(select(func.count()).where(DeadlineRule.version == "local-2027")) == 8
