@@ -10,7 +10,6 @@ from flask_migrate import upgrade
 from sqlalchemy import select, text
 
 from hotline import create_app
-from hotline.auth.operations import create_user
 from hotline.cli import init_database
 from hotline.extensions import db
 from hotline.reference import operations
@@ -145,14 +144,17 @@ def test_hotline_init_on_an_old_database(app):
                       "TESTING": True, "SECRET_KEY": "test-secret", "BROKER_URL": None})
     with old.app_context():
         upgrade(directory=old.extensions["migrate"].directory, revision="0004")
-        editor = create_user("keeper", "Test-password-2026", "supervisor")
+        # Raw SQL: the ORM's User has columns later migrations add.
+        db.session.execute(text("INSERT INTO \"user\" (username, display_name, password_hash, role, active, "
+                                "created_at) VALUES ('keeper', 'keeper', 'x', 'supervisor', 1, CURRENT_TIMESTAMP)"))
+        editor_id = db.session.execute(text("SELECT id FROM \"user\" WHERE username = 'keeper'")).scalar_one()
         db.session.commit()
         for code, purpose, ground_text, basis in OLD_GROUNDS:
             db.session.execute(text("INSERT INTO statutory_ground (code, purpose, text, legal_basis, active) "
                                     "VALUES (:c, :p, :t, :b, 1)"),
                                {"c": code, "p": purpose, "t": ground_text, "b": basis})
         for code, body, by in (("A008", "调解期限一般为自受理之日起四十五个工作日。", None),
-                               ("A011", "本局修改过的快递答复。", editor.id)):
+                               ("A011", "本局修改过的快递答复。", editor_id)):
             db.session.execute(text("INSERT INTO answer (code, title, keywords, body, legal_basis, active, updated_at, "
                                     "updated_by_id) VALUES (:c, '旧', '[]', :body, NULL, 1, CURRENT_TIMESTAMP, :by)"),
                                {"c": code, "body": body, "by": by})
