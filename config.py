@@ -32,4 +32,27 @@ class Config:
     PER_PAGE = 50
     REMINDER_WORKING_DAYS = int(_env("HOTLINE_REMINDER_DAYS", "2"))  # remind the handler this long before
     SWEEP_INTERVAL_SECONDS = int(_env("HOTLINE_SWEEP_INTERVAL", "300"))
+    # SMS (hotline/sms/policy.py, sending.py): alerts and surveys only between QUIET_END and QUIET_START local
+    # time, at most SMS_DAILY_CAP a day to one number; a message left in `sending` this long is settled by
+    # asking the gateway (must exceed the gateway's request timeout); temporary errors retried this often.
+    SMS_QUIET_START = _env("HOTLINE_SMS_QUIET_START", "21:00")
+    SMS_QUIET_END = _env("HOTLINE_SMS_QUIET_END", "08:00")
+    SMS_DAILY_CAP = int(_env("HOTLINE_SMS_DAILY_CAP", "3"))
+    SMS_RECONCILE_AFTER = int(_env("HOTLINE_SMS_RECONCILE_AFTER", "60"))
+    SMS_MAX_ATTEMPTS = int(_env("HOTLINE_SMS_MAX_ATTEMPTS", "10"))
+    # The real gateways (hotline/sms/gateways/settings.py): Aliyun AccessKey or Tencent SecretId/SecretKey, the
+    # approved signature, our template codes → the gateway's template ids (JSON), Tencent's SmsSdkAppId, and the
+    # endpoint (host or http(s)://host:port; unset: the SDK's own), so tests can point the SDK at a local fake.
+    SMS_ACCESS_KEY_ID = _env("HOTLINE_SMS_ACCESS_KEY_ID")
+    SMS_ACCESS_KEY_SECRET = _env("HOTLINE_SMS_ACCESS_KEY_SECRET")
+    SMS_SIGN_NAME = _env("HOTLINE_SMS_SIGN_NAME")
+    SMS_TEMPLATES = _env("HOTLINE_SMS_TEMPLATES", "{}")
+    SMS_APP_ID = _env("HOTLINE_SMS_APP_ID")
+    SMS_REGION = _env("HOTLINE_SMS_REGION")
+    SMS_ENDPOINT = _env("HOTLINE_SMS_ENDPOINT")
+    SMS_EXTEND_CODE = _env("HOTLINE_SMS_EXTEND_CODE")
+    SMS_TIMEOUT = float(_env("HOTLINE_SMS_TIMEOUT", "10"))
+    # Receipts and replies the gateway pushes to /sms/receipts/<backend>?token=... and /sms/inbound/<backend>?token=...
+    # (a gateway pushes to a fixed URL, so the token travels in it); unset: those endpoints refuse everything.
+    SMS_RECEIPT_TOKEN = _env("HOTLINE_SMS_RECEIPT_TOKEN")
 

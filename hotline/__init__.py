@@ -93,6 +93,9 @@ def _bind_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from hotline import api
+    from hotline.alerts.api import bp as alerts_api_bp
+    from hotline.alerts.public import bp as public_bp
+    from hotline.alerts.views import bp as alerts_bp
     from hotline.api.openapi import docs
     from hotline.auth.views import bp as auth_bp
     from hotline.cases.views import bp as cases_bp
@@ -103,10 +106,17 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.routing.views import bp as routing_bp
 
     csrf.exempt(api.bp)  # token requests carry no cookie; cookie writes are checked in api.auth
+    csrf.exempt(alerts_api_bp)
+    from hotline.sms.views import bp as sms_bp
+    csrf.exempt(sms_bp)  # gateways push receipts and replies server to server, with the shared token
+    app.register_blueprint(sms_bp)
+    for blueprint in (alerts_bp, public_bp, alerts_api_bp):
+        app.register_blueprint(blueprint)
     for blueprint in (auth_bp, cases_bp, intake_bp, reference_bp, routing_bp, deadlines_bp, api.bp, docs):
         app.register_blueprint(blueprint)
     api.register_error_handlers(app)
-    import hotline.routing.operations  # noqa: F401  (outbox handlers register on import)
+    import hotline.alerts.operations  # noqa: F401  (outbox handlers register on import)
+    import hotline.routing.operations  # noqa: F401
     import hotline.sms.operations  # noqa: F401
 
 

@@ -140,6 +140,9 @@ def register_commands(app: Flask) -> None:
         db.session.commit()
         click.echo(token)
 
+    from hotline.sms.cli import sms_group
+    app.cli.add_command(sms_group)
+
     calendar_group = click.Group("calendar", help="The working-day calendar.")
     app.cli.add_command(calendar_group)
 

@@ -968,7 +968,35 @@ class DemoLoader:
         self._settle_outbox(batch)
         db.session.commit()
         self._workflow_examples()
+        self._alerts()
         return created
+
+    def _alerts(self) -> None:
+        """消费警示: a few confirmed subscribers, one alert published (its SMS go out through the relay)
+        and one draft waiting for a supervisor."""
+        from hotline.alerts.models import Subscription
+        from hotline.alerts.operations import check_alert, create_alert, publish_alert
+        districts = [None, "210302", "210303", "210304"]
+        for i in range(24):
+            at = self.now - timedelta(days=self.rng.randint(1, 120))
+            db.session.add(Subscription(phone=self._phone(), district=districts[i % len(districts)],
+                                        status="confirmed", channel="web", created_at=at, consent_at=at))
+        supervisor = self.users["supervisor"]
+        published = create_alert(check_alert({
+            "title": "警惕健身、美容等预付卡经营者闭店跑路",
+            "body": "近期我市陆续接到消费者反映，个别健身房、美容店在大量预售储值卡后突然闭店。市场监管部门提醒："
+                    "办理预付卡前查看经营者资质和经营状况，签订书面合同，单次充值不宜过多；保存好合同、收据和付款记录；"
+                    "经营者闭店或无法联系的，请及时拨打12315或登录全国12315平台投诉。依据《消费者权益保护法实施条例》"
+                    "第二十二条，经营者以预收款方式提供商品或者服务的，应当与消费者订立书面合同。",
+            "sms_text": "预付卡消费风险提示：充值勿过多，签书面合同，留存凭证，闭店请拨12315。"}), supervisor)
+        db.session.flush()
+        publish_alert(published.id, supervisor)
+        create_alert(check_alert({
+            "title": "冬季取暖电器选购提示",
+            "body": "选购电暖器等取暖电器时，请认准CCC认证标志，查看产品说明和合格证，不购买无厂名厂址的产品。",
+            "sms_text": "选购取暖电器认准CCC标志，勿买三无产品，有问题请拨12315。",
+            "district": "210303"}), supervisor)
+        db.session.commit()
 
     def _workflow_examples(self) -> None:
         """A few of today's steps taken through the real workflow, so every queue has something in it:

@@ -56,7 +56,9 @@ LABELS = {
     # SMS kinds and states
     "receipt": _l("receipt"), "decision": _l("decision"), "closure": _l("closure"), "queued": _l("queued"),
     "sent": _l("sent"), "delivered": _l("delivered"),
-    "failed": _l("failed"),
+    "failed": _l("failed"), "sending": _l("sending"), "cancelled": _l("cancelled"), "alert": _l("consumer alert"),
+    "rating": _l("rating invitation"), "opted_out": _l("the number opted out"),
+    "daily_cap": _l("daily limit for this number reached"),
 }
 
 

@@ -1,4 +1,5 @@
 """Template filters and globals shared by every page."""
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -16,6 +17,8 @@ from hotline.routing.rules import parse_label
 def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
+    if isinstance(value, str):  # an ISO time from a serialised detail (the case page's messages)
+        value = datetime.fromisoformat(value)
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
 
 

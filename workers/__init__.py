@@ -30,6 +30,8 @@ def celery_settings(config) -> dict:
             "relay-outbox": {"task": "hotline.relay_outbox", "schedule": 10.0, "options": {"queue": "default"}},
             "sweep-deadlines": {"task": "hotline.sweep_deadlines", "schedule": float(config["SWEEP_INTERVAL_SECONDS"]),
                                 "options": {"queue": "deadlines"}},
+            # SMS left in `sending` by a crash are settled by asking the gateway (hotline/sms/sending.py)
+            "reconcile-sms": {"task": "hotline.reconcile_sms", "schedule": 30.0, "options": {"queue": "sms"}},
         },
     }
 

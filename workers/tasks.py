@@ -17,3 +17,9 @@ def relay_outbox() -> int:
 def sweep_deadlines() -> str:
     from hotline.deadlines.sweep import sweep
     return str(sweep())
+
+
+@celery_app.task(name="hotline.reconcile_sms")
+def reconcile_sms() -> str:
+    from hotline.sms.sending import reconcile
+    return str(reconcile())

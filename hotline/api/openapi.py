@@ -72,7 +72,46 @@ def document() -> dict:
             "/answers": {"get": {"summary": "Search the answer bank", "parameters": [
                 {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}}],
                 "responses": {"200": obj, **_errors(401)}}},
+            **_alert_paths(obj),
         },
+    }
+
+
+def _alert_paths(obj: dict) -> dict:
+    """消费警示 and subscriptions (hotline/alerts/api.py)."""
+    def body(schema: dict) -> dict:
+        return {"required": True, "content": {"application/json": {"schema": schema}}}
+    text = {"type": "string"}
+    alert_in = {"type": "object", "required": ["title", "body", "sms_text"], "properties": {
+        "title": {"type": "string", "maxLength": 128}, "body": text,
+        "sms_text": {"type": "string", "description": "at most 70 characters with the signature 【12315】 and the "
+                                                      "opt-out line 回复TD退订, both added automatically"},
+        "district": {"type": "string", "nullable": True, "description": "a district's division code; none: the city"},
+        "categories": {"type": "array", "items": text}}}
+    phone = {"type": "string", "description": "a mainland mobile number"}
+    paging = [{"name": n, "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1,
+                                                                       "maximum": m}}
+              for n, m in (("page", 100000), ("per_page", 100))]
+    return {
+        "/alerts": {
+            "get": {"summary": "Published consumer alerts, newest first (public)", "security": [],
+                    "parameters": paging, "responses": {"200": obj, **_errors(422)}},
+            "post": {"summary": "Write a consumer alert (a draft)", "requestBody": body(alert_in),
+                     "responses": {"201": obj, **_errors(400, 401, 403, 413, 422)}}},
+        "/alerts/{id}/publish": {"post": {
+            "summary": "Publish a draft alert and send it to the subscribers; 409 if not a draft",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": obj, **_errors(401, 403, 404, 409)}}},
+        "/public/subscriptions": {"post": {
+            "summary": "Ask for alerts by SMS: a code is sent (the same answer for every number)", "security": [],
+            "requestBody": body({"type": "object", "required": ["phone"], "properties": {
+                "phone": phone, "district": {"type": "string", "nullable": True}}}),
+            "responses": {"202": obj, **_errors(400, 422, 429)}}},
+        "/public/subscriptions/confirm": {"post": {
+            "summary": "Confirm a subscription with the code sent by SMS", "security": [],
+            "requestBody": body({"type": "object", "required": ["phone", "code"], "properties": {
+                "phone": phone, "code": {"type": "string", "pattern": "^[0-9]{6}$"}}}),
+            "responses": {"200": obj, **_errors(400, 422, 429)}}},
     }
 
 

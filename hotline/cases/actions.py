@@ -30,6 +30,7 @@ from hotline.reference.models import Bureau, StatutoryGround
 from hotline.reference.queries import ground_for
 from hotline.routing.operations import place_at_bureau
 from hotline.sms.operations import queue_message
+from hotline.sms.templates import outcome_text
 from hotline.types import utcnow
 
 MAX_RETURNS = 2  # after two returns the centre's next assignment is final (审定)
@@ -339,7 +340,8 @@ def _notify_consumer(case: Case, transition: workflow.Transition) -> bool:
     if code is None:
         return False
     kind = "decision" if transition.action in _SMS else "closure"
-    params = {"kind": KIND_NAMES[case.kind], "number": case.number, "outcome": transition.outcome or transition.action}
+    params = {"kind": KIND_NAMES[case.kind], "number": case.number,
+              "outcome": outcome_text(transition.outcome or transition.action)}  # the consumer reads 调解成功
     if transition.action == "transfer_out":
         params["receiver"] = case.transferred_to
     if transition.action == "decline":  # the reason, its article, and for a complaint the other routes (art. 15)

@@ -80,7 +80,9 @@ def case_detail(case: Case, viewer: User | None = None) -> dict:
         "events": [{"action": e.action, "at": _iso(e.at), "actor": e.actor_label, "from_status": e.from_status,
                     "to_status": e.to_status, "reason": e.reason, "note": e.note} for e in case.events],
         "deadlines": deadlines_json(case.id),
-        "messages": [{"kind": m.kind, "to": mask_phone(m.to_phone), "status": m.status} for m in messages],
+        "messages": [{"kind": m.kind, "to": mask_phone(m.to_phone), "status": m.status, "sent_at": _iso(m.sent_at),
+                      "delivered_at": _iso(m.delivered_at), "not_before": _iso(m.not_before),
+                      "error_code": m.error_code} for m in messages],
         "links": [{"number": link.linked_case.number, "kind": link.linked_case.kind, "relation": link.relation}
                   for link in links],
         "version": case.version,

@@ -67,6 +67,8 @@ def sweep(now: datetime | None = None) -> SweepResult:
             {"kind": "reminder", "clock_id": row.id, "case_id": row.case_id, "clock": row.clock, "due_at": row.due_at,
              "user_id": owners[row.case_id][0], "bureau_id": None if owners[row.case_id][0] else owners[row.case_id][1],
              "created_at": now} for row in claimed])
+        from hotline.sms.reminders import queue_reminders
+        queue_reminders(claimed, owners)  # and by SMS, to a handler who opted in (same transaction)
         db.session.commit()
         result.reminders += len(claimed)
     while claimed := _claim(CaseClock.escalated_at, now, now):

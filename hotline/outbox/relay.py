@@ -9,6 +9,7 @@ so running a job twice (a redelivered message, two workers) has no second effect
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -25,6 +26,14 @@ QUEUES = {"route_case": "routing", "send_sms": "sms"}  # anything else: "default
 REPUBLISH_AFTER = timedelta(seconds=60)  # a published job not done by then is published again
 PUBLISH_LEASE = timedelta(seconds=5)  # a claimed batch whose publisher died is taken again after this
 _wakeup = threading.Event()
+
+
+class Deferred(Exception):  # noqa: N818  (not an error: "not now")
+    """Raised by a handler that must wait (SMS quiet hours): the job runs again at `until`, no failure counted."""
+
+    def __init__(self, until):
+        super().__init__(f"deferred until {until.isoformat()}")
+        self.until = until
 
 
 def handler(task: str):
@@ -58,6 +67,12 @@ def execute_job(job_id: int) -> str:
         job.done_at = utcnow()
         db.session.commit()
         return str(result or "done")
+    except Deferred as later:
+        db.session.rollback()
+        job = db.session.get(OutboxJob, job_id)
+        job.available_at, job.published_at = later.until, None
+        db.session.commit()
+        return "deferred"
     except Exception as exc:
         db.session.rollback()
         _record_failure(job_id, exc)
@@ -138,8 +153,31 @@ def relay_once(app: Flask) -> int:
     return count
 
 
+def _embedded_schedule(app: Flask) -> list[list]:
+    """With no broker there is no beat: the relay thread keeps its schedule (the deadline sweep, and
+    settling SMS left in `sending`), so the embedded default reminds and escalates too."""
+    from hotline.deadlines.sweep import sweep
+    from hotline.sms.sending import reconcile
+    return [[float(app.config["SWEEP_INTERVAL_SECONDS"]), 0.0, sweep], [30.0, 0.0, reconcile]]
+
+
+def _run_due(schedule: list[list]) -> None:
+    now = time.monotonic()
+    for entry in schedule:
+        every, last, task = entry
+        if now - last >= every:
+            entry[1] = now
+            try:
+                task()
+            except Exception as exc:  # the next round tries again
+                db.session.rollback()
+                log.warning("scheduled %s failed: %r", task.__name__, exc)
+
+
 def start_relay(app: Flask, interval: float = 2.0) -> threading.Thread:
     """A daemon thread that relays after each commit of this process and every `interval` seconds."""
+    schedule = [] if app.config.get("BROKER_URL") or app.config.get("TESTING") else _embedded_schedule(app)
+
     def loop():
         while True:
             _wakeup.wait(interval)
@@ -148,6 +186,7 @@ def start_relay(app: Flask, interval: float = 2.0) -> threading.Thread:
                 try:
                     while relay_once(app) >= 500:  # a full batch: there may be more right away
                         pass
+                    _run_due(schedule)
                 except Exception as exc:  # broker or database down: try again on the next pass
                     log.warning("outbox relay pass failed: %r", exc)
                 finally:

@@ -18,7 +18,7 @@ from hotline.extensions import db
 from hotline.outbox import relay
 from hotline.outbox.models import OutboxJob
 from hotline.outbox.publisher import send_job
-from hotline.sms import operations as sms_operations
+from hotline.sms.gateways import log as log_gateway
 from hotline.sms.models import SmsMessage
 from hotline.types import utcnow
 from tests.conftest import complaint_payload
@@ -214,7 +214,7 @@ def test_two_workers_one_queue_route_each_case_once(broker, start_worker):
 
 def test_task_runs_twice_without_second_effect(app, make_case, monkeypatch):
     sent = []
-    monkeypatch.setattr(sms_operations.log, "info", lambda *args: sent.append(args))
+    monkeypatch.setattr(log_gateway.log, "info", lambda *args: sent.append(args))  # the log backend's one line
     registered = make_case()
     case_id, number = registered.case.id, registered.case.number
     route_job, sms_job = job_for(f"route_case:{case_id}").id, job_for(f"send_sms:receipt:{number}").id

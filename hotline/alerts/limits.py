@@ -1,0 +1,39 @@
+"""Rate limits of the subscription endpoints, shared by the page and the API: per phone number (each
+request sends an SMS, and a number's owner should not be flooded) and per client."""
+import re
+
+from flask import current_app, request
+from flask_limiter.util import get_remote_address
+
+from hotline.extensions import limiter
+
+DEFAULTS = {"ALERT_CODE_RATE_LIMIT_PHONE": "5 per hour", "ALERT_CODE_RATE_LIMIT_CLIENT": "20 per hour",
+            "ALERT_CONFIRM_RATE_LIMIT_PHONE": "10 per hour", "ALERT_CONFIRM_RATE_LIMIT_CLIENT": "30 per hour"}
+
+
+def _setting(name: str):
+    return lambda: current_app.config.get(name, DEFAULTS[name])
+
+
+def phone_key() -> str:
+    """The number in the request (JSON or form), as digits, so "+86 139-0000-1111" is 13900001111."""
+    data = request.get_json(silent=True) if request.is_json else request.form
+    value = data.get("phone") if hasattr(data, "get") else None
+    digits = re.sub(r"\D", "", value if isinstance(value, str) else "")[-11:]
+    return f"phone:{digits or get_remote_address()}"
+
+
+def code_requests(view):
+    """Asking for a code (subscribe, unsubscribe): each one sends an SMS."""
+    view = limiter.shared_limit(_setting("ALERT_CODE_RATE_LIMIT_PHONE"), scope="alert-code-phone",
+                                key_func=phone_key, methods=["POST"])(view)
+    return limiter.shared_limit(_setting("ALERT_CODE_RATE_LIMIT_CLIENT"), scope="alert-code-client",
+                                methods=["POST"])(view)
+
+
+def code_checks(view):
+    """Entering a code: on top of the attempts each code allows, so codes cannot be tried at scale."""
+    view = limiter.shared_limit(_setting("ALERT_CONFIRM_RATE_LIMIT_PHONE"), scope="alert-confirm-phone",
+                                key_func=phone_key, methods=["POST"])(view)
+    return limiter.shared_limit(_setting("ALERT_CONFIRM_RATE_LIMIT_CLIENT"), scope="alert-confirm-client",
+                                methods=["POST"])(view)
