@@ -529,7 +529,7 @@ class DemoLoader:
                 return rule.bureau, _label(rule), f"经营者地址含“{rule.value}” → {rule.bureau.short_name}"
         rule = self.division_rules[district]
         division = street or self.divisions[district]
-        reason = f"经营者地址“{division.name}”属区划 {division.code} {division.name} → {rule.bureau.short_name}"
+        reason = f"经营者地址位于{division.name} → {rule.bureau.short_name}"
         return rule.bureau, _label(rule), reason
 
     def _business(self, template: Template, spec: Spec, district: str, triage: str | None) -> dict:

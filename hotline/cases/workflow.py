@@ -88,6 +88,9 @@ def transition_for(kind: str, status: str, action: str) -> Transition | None:
 
 
 _SIDE_ACTIONS = ("reassign", "return_to_centre", "transfer_out", "withdraw")  # shown after the steps forward
+# Within the steps forward, the ones that pause or hand over the work come after those that finish it
+# (an accepted complaint opens on "settle", not on "suspend").
+_PAUSES = {"suspend": 1, "delegate": 1, "refer_violation": 1, "check_identity": 1}
 EXTENSION_ACTIONS = frozenset({"request_extension", "approve_extension", "refuse_extension", "extend"})
 
 
@@ -95,7 +98,8 @@ def actions_for(kind: str, status: str, role: str) -> list[Transition]:
     """What a user of this role may do next, for the action forms on the case page: the steps forward
     first, then the side steps, withdrawal always last (it ends the case on the consumer's word)."""
     allowed = [t for t in TRANSITIONS if kind in t.kinds and status in t.from_statuses and role in t.roles]
-    return sorted(allowed, key=lambda t: (t.action in _SIDE_ACTIONS, t.action == "withdraw"))
+    return sorted(allowed, key=lambda t: (t.action in _SIDE_ACTIONS, t.action == "withdraw",
+                                          _PAUSES.get(t.action, 0)))
 
 
 def extension_actions(extension: str) -> frozenset[str]:

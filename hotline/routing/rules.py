@@ -124,7 +124,10 @@ def _by_address(facts: Facts, address: str, source: str, rules: list[Rule], gaze
         if rule.match == "keyword" and rule.value and rule.value in text:
             hit = f"{source}含“{rule.value}”"
         elif rule.match == "division" and division and division.code.startswith(rule.value):
-            hit = f"{source}“{resolution.matched}”属区划 {division.code} {division.name}"
+            # Words, not codes: the supervisor reads this on the case (the code stays in the rule label).
+            matched = resolution.matched
+            place = division.name if matched == division.name else f"“{matched}”，属{division.name}"
+            hit = f"{source}位于{place}"
         elif rule.match == "category" and any(code.startswith(rule.value) for code in facts.categories):
             hit = f"分类 {rule.value}"
         elif rule.match == "kind" and facts.kind == rule.value:
@@ -134,4 +137,4 @@ def _by_address(facts: Facts, address: str, source: str, rules: list[Rule], gaze
                             division.code if division else None)
     if division is None:
         return Decision(None, "triage:no-division", f"{source}“{address}”无法对应到{gazetteer.city.name}的区县")
-    return Decision(None, "triage:no-rule", f"区划 {division.code} {division.name} 没有对应的分派规则")
+    return Decision(None, "triage:no-rule", f"{division.name}没有对应的分派规则")
