@@ -125,6 +125,21 @@ def register_commands(app: Flask) -> None:
         db.session.commit()
         click.echo(f"user {name} created ({role})")
 
+    @users.command("sms")
+    @click.argument("name")
+    @click.option("--mobile", help="the handler's mobile number (deadline reminders by SMS)")
+    @click.option("--reminders/--no-reminders", default=True, show_default=True,
+                  help="send deadline reminders by SMS (the handler's consent)")
+    def users_sms(name, mobile, reminders):
+        """Set a user's mobile number and whether deadline reminders also go by SMS."""
+        from hotline.auth.operations import AccountError, set_sms_reminders
+        try:
+            user = set_sms_reminders(name, mobile, reminders)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"user {name}: SMS reminders {'on' if user.sms_reminders else 'off'}")
+
     tokens = click.Group("tokens", help="API tokens.")
     app.cli.add_command(tokens)
 

@@ -11,6 +11,7 @@ from hotline.deadlines.models import (
     Notification,
 )
 from hotline.outbox.models import OutboxJob
+from hotline.portal.models import CaseRating, Evidence, PhoneConfirmation
 from hotline.reference.models import (
     Answer,
     Bureau,
@@ -25,7 +26,7 @@ from hotline.sms.models import SmsInbound, SmsMessage, SmsOptOut
 
 __all__ = [
     "AccessLog", "Answer", "ApiToken", "Bureau", "CalendarDay", "CalendarYear", "Case", "CaseClock", "CaseComplainant",
-    "CaseEvent", "CaseLink", "CaseNumberCounter", "Category", "ConsumerAlert", "DeadlineRule", "Division",
-    "ExtensionRequest", "Notification", "OutboxJob", "Platform", "RoutingRule", "SmsInbound", "SmsMessage", "SmsOptOut",
-    "StatutoryGround", "Station", "Subscription", "User",
+    "CaseEvent", "CaseLink", "CaseNumberCounter", "CaseRating", "Category", "ConsumerAlert", "DeadlineRule", "Division",
+    "Evidence", "ExtensionRequest", "Notification", "OutboxJob", "PhoneConfirmation", "Platform", "RoutingRule",
+    "SmsInbound", "SmsMessage", "SmsOptOut", "StatutoryGround", "Station", "Subscription", "User",
 ]

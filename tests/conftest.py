@@ -19,8 +19,8 @@ from hotline.reference.operations import load_region_pack
 PASSWORD = "Test-password-2026"
 # Tables a test may write; reference data is loaded once per session and left alone.
 CLEARED = ["extension_request", "notification", "access_log", "case_clock", "case_link", "case_event", "sms_message",
-           "sms_inbound", "sms_opt_out", "subscription", "consumer_alert",
-           "outbox_job", "case_complainant", "case", "case_number_counter", "calendar_day", "calendar_year",
+           "sms_inbound", "sms_opt_out", "subscription", "consumer_alert", "outbox_job", "case_complainant", "evidence",
+           "case_rating", "phone_confirmation", "case", "case_number_counter", "calendar_day", "calendar_year",
            "api_token", "user"]
 
 

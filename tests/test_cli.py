@@ -33,3 +33,18 @@ def test_schema_matches_the_migrations(app):
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
     assert diff == []
+
+
+def test_users_sms_sets_a_handlers_mobile_and_consent(app, make_user):
+    from hotline.auth.models import User
+    from hotline.extensions import db
+    user = make_user("bureau", bureau="tiexi")
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["users", "sms", user.username])
+    assert refused.exit_code != 0 and "mobile" in refused.output
+    result = runner.invoke(args=["users", "sms", user.username, "--mobile", "139 0000 1111"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    stored = db.session.get(User, user.id)
+    assert (stored.mobile, stored.sms_reminders) == ("13900001111", True)
+    assert runner.invoke(args=["users", "sms", user.username, "--mobile", "12345"]).exit_code != 0

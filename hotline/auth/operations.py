@@ -44,6 +44,26 @@ def create_user(username: str, password: str, role: str, *, display_name: str | 
     return user
 
 
+def set_sms_reminders(username: str, mobile: str | None, reminders: bool) -> User:
+    """A handler's mobile number and consent to deadline reminders by SMS."""
+    from hotline.cases.validation import check_phone
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise AccountError(f"no user {username!r}")
+    if mobile is not None:
+        try:
+            phone = check_phone(mobile)
+        except ValueError:
+            phone = None
+        if not phone or len(phone) != 11 or not phone.startswith("1"):
+            raise AccountError("--mobile must be a mainland mobile number")
+        user.mobile = phone
+    if reminders and not user.mobile:
+        raise AccountError("SMS reminders need a mobile number (--mobile)")
+    user.sms_reminders = reminders
+    return user
+
+
 def authenticate(username: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
