@@ -18,7 +18,9 @@ class Config:
     TIMEZONE = _env("HOTLINE_TIMEZONE", "Asia/Shanghai")
     ENV = _env("HOTLINE_ENV", "development")  # "production" turns on Secure cookies and demands a key
 
-    MAX_CONTENT_LENGTH = int(_env("HOTLINE_MAX_CONTENT_LENGTH", str(1024 * 1024)))  # 1 MiB; evidence uploads come later
+    # 1 MiB for every request; the portal's submit and evidence routes alone allow EVIDENCE_MAX_FILES ×
+    # EVIDENCE_MAX_BYTES more (hotline/portal/submit_views.py), so a large body elsewhere is still refused early.
+    MAX_CONTENT_LENGTH = int(_env("HOTLINE_MAX_CONTENT_LENGTH", str(1024 * 1024)))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -29,6 +31,22 @@ class Config:
     LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
     LOGIN_RATE_LIMIT = _env("HOTLINE_LOGIN_RATE_LIMIT", "10 per minute")
     PUBLIC_LOOKUP_RATE_LIMIT = _env("HOTLINE_LOOKUP_RATE_LIMIT", "20 per minute")
+    # The consumer portal's online submission (hotline/portal/): the phone is confirmed by an SMS code first
+    # (off only for tests or a site that confirms otherwise); evidence files are stored by the storage
+    # interface (hotline/storage.py: `local` in STORAGE_DIR, outside the web root, or `s3`).
+    PORTAL_CONFIRM_PHONE = _env("HOTLINE_PORTAL_CONFIRM_PHONE", "1").lower() not in ("0", "false", "no", "off")
+    PORTAL_CODE_RATE_LIMIT_PHONE = _env("HOTLINE_PORTAL_CODE_RATE_LIMIT_PHONE", "5 per hour")
+    PORTAL_CODE_RATE_LIMIT_CLIENT = _env("HOTLINE_PORTAL_CODE_RATE_LIMIT_CLIENT", "20 per hour")
+    PORTAL_SUBMIT_RATE_LIMIT_PHONE = _env("HOTLINE_PORTAL_SUBMIT_RATE_LIMIT_PHONE", "10 per day")
+    PORTAL_SUBMIT_RATE_LIMIT_CLIENT = _env("HOTLINE_PORTAL_SUBMIT_RATE_LIMIT_CLIENT", "30 per hour")
+    EVIDENCE_MAX_FILES = int(_env("HOTLINE_EVIDENCE_MAX_FILES", "6"))
+    EVIDENCE_MAX_BYTES = int(_env("HOTLINE_EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))  # per file
+    STORAGE_BACKEND = _env("HOTLINE_STORAGE_BACKEND", "local")  # local | s3
+    STORAGE_DIR = _env("HOTLINE_STORAGE_DIR")  # None: instance/evidence
+    STORAGE_S3_BUCKET = _env("HOTLINE_STORAGE_S3_BUCKET")
+    STORAGE_S3_ENDPOINT = _env("HOTLINE_STORAGE_S3_ENDPOINT")  # any S3-compatible store (MinIO, OSS, COS)
+    STORAGE_S3_ACCESS_KEY = _env("HOTLINE_STORAGE_S3_ACCESS_KEY")
+    STORAGE_S3_SECRET_KEY = _env("HOTLINE_STORAGE_S3_SECRET_KEY")
     PER_PAGE = 50
     REMINDER_WORKING_DAYS = int(_env("HOTLINE_REMINDER_DAYS", "2"))  # remind the handler this long before
     SWEEP_INTERVAL_SECONDS = int(_env("HOTLINE_SWEEP_INTERVAL", "300"))

@@ -112,6 +112,13 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sms_bp)
     for blueprint in (alerts_bp, public_bp, alerts_api_bp):
         app.register_blueprint(blueprint)
+    from hotline.portal.api import bp as portal_api_bp
+    from hotline.portal.views import bp as portal_bp
+    csrf.exempt(portal_api_bp)  # the consumer's JSON endpoints: no cookie session, the query code is the secret
+    for blueprint in (portal_bp, portal_api_bp):
+        app.register_blueprint(blueprint)
+    from hotline.portal.submit_views import bp as portal_submit_bp
+    app.register_blueprint(portal_submit_bp)
     for blueprint in (auth_bp, cases_bp, intake_bp, reference_bp, routing_bp, deadlines_bp, api.bp, docs):
         app.register_blueprint(blueprint)
     api.register_error_handlers(app)

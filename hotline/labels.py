@@ -38,6 +38,8 @@ LABELS = {
     "approve_extension": _l("approve the extension"), "refuse_extension": _l("refuse the extension"),
     "ext_approved": _l("extension approved"), "ext_refused": _l("extension refused"),
     "receiver": _l("receiver"), "confirm": _l("confirmation"),
+    # the consumer portal: rating a closed case, adding information (actor label "consumer")
+    "rate": _l("consumer rating"), "consumer_info": _l("consumer added information"), "consumer": _l("consumer"),
     "reason": _l("reason"), "note": _l("note"), "recovered_amount": _l("money recovered"),
     "assignee": _l("handler"), "version": _l("version"),
     # delegation (art. 19), violations found in mediation (art. 27), the identity check (art. 10, 16(6))
@@ -59,6 +61,7 @@ LABELS = {
     "failed": _l("failed"), "sending": _l("sending"), "cancelled": _l("cancelled"), "alert": _l("consumer alert"),
     "rating": _l("rating invitation"), "opted_out": _l("the number opted out"),
     "daily_cap": _l("daily limit for this number reached"),
+    "staff": _l("staff"),  # who uploaded an evidence file (consumer or staff)
 }
 
 

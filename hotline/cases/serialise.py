@@ -57,6 +57,12 @@ def _joint_and_repeat(case: Case) -> dict:
     return out
 
 
+def _rating(case: Case) -> dict | None:
+    from hotline.portal.lookup import rating_of
+    from hotline.portal.ratings import rating_json
+    return rating_json(rating_of(case))
+
+
 def case_detail(case: Case, viewer: User | None = None) -> dict:
     links = db.session.query(CaseLink).filter_by(case_id=case.id).all()
     messages = db.session.query(SmsMessage).filter_by(case_id=case.id).order_by(SmsMessage.id).all()
@@ -86,6 +92,7 @@ def case_detail(case: Case, viewer: User | None = None) -> dict:
         "links": [{"number": link.linked_case.number, "kind": link.linked_case.kind, "relation": link.relation}
                   for link in links],
         "version": case.version,
+        "rating": _rating(case),  # 一事一评: the consumer's rating once closed (hotline/portal/ratings.py)
         "delegated_to": case.delegated_to, "identity_check": case.identity_check,
         **_joint_and_repeat(case),
     }

@@ -19,6 +19,10 @@ pytestmark = pytest.mark.browser
 # README.md's demo log-ins.
 ROLES = {"operator": "demo-operator-1", "station": "demo-station-1", "tiexi": "demo-bureau-1",
          "tiedong": "demo-bureau-2", "supervisor": "demo-supervisor-1", "admin": "demo-admin-1"}
+# The public pages, without a log-in: anyone (alerts, the look-up form), and a consumer who has looked a
+# case up with its number and query code (the status page, rating or adding information).
+PUBLIC_ROLES = ("anonymous", "consumer")
+CONSUMER_CODE = "K7XQ2M"
 # (language, width, pages at most): the whole crawl stays within a few minutes on two cores.
 VARIANTS = [("zh", 1280, 50), ("zh", 390, 25), ("en", 1280, 12), ("en", 390, 12)]
 # axe-core takes up to a second on a long table, so it checks each kind of page (its path, case numbers
@@ -106,6 +110,7 @@ def demo(tmp_path_factory):
     local = LocalHotline(tmp_path_factory.mktemp("crawl"), secret="crawl-test")
     local.cli("demo")
     hidden = _cases_hidden_from_each_role(local.database)
+    hidden["consumer"] = _give_a_case_a_known_code(local.database, "crawl-test")
     base = local.start()
     yield base, hidden
     local.stop()
@@ -128,6 +133,16 @@ def _cases_hidden_from_each_role(database) -> dict[str, str]:
             if row:
                 hidden[name] = row[0]
     return hidden
+
+
+def _give_a_case_a_known_code(database, secret: str) -> str:
+    """The query code is stored only as its HMAC: give one open demo case a code the crawl knows."""
+    from hotline.cases.numbers import hash_query_code
+    with sqlite3.connect(database) as db:
+        number = db.execute('SELECT number FROM "case" WHERE status = \'pending\' LIMIT 1').fetchone()[0]
+        db.execute('UPDATE "case" SET query_code_hash = ? WHERE number = ?',
+                   (hash_query_code(secret, number, CONSUMER_CODE), number))
+    return number
 
 
 def _kind(url: str) -> str:
@@ -178,6 +193,14 @@ class Crawl:
         page = self.page
         if self.lang == "en":
             page.goto(self.base + "/lang/en")
+        if self.role in PUBLIC_ROLES:
+            page.goto(self.base + ("/alerts" if self.role == "anonymous" else "/track"))
+            if self.role == "consumer":
+                page.fill("input[name=number]", self.consumer_case)
+                page.fill("input[name=code]", CONSUMER_CODE)
+                with page.expect_navigation():
+                    page.click("main button[type=submit]")
+            return
         page.goto(self.base + "/login")
         page.fill("input[name=username]", self.role)
         page.fill("input[name=password]", ROLES[self.role])
@@ -193,6 +216,8 @@ class Crawl:
         return urlunsplit(parts._replace(fragment=""))
 
     def run(self, hidden_case: str | None, axe) -> None:
+        if self.role == "consumer":
+            self.consumer_case, hidden_case = hidden_case, None
         self.log_in()
         # Pages of a kind not seen yet go first, so the bound reaches every page before every filter; then
         # the kind visited least, so each list's filters and pages get their share.
@@ -301,7 +326,7 @@ def axe():
     return Axe()
 
 
-@pytest.mark.parametrize("role", list(ROLES))
+@pytest.mark.parametrize("role", [*ROLES, *PUBLIC_ROLES])
 def test_crawl(role, demo, browser, axe, crawl_counts):
     base, hidden = demo
     failures: dict[str, list[str]] = {}  # one line per problem, with the pages it was seen on
