@@ -48,6 +48,10 @@ class Config:
     STORAGE_S3_ACCESS_KEY = _env("HOTLINE_STORAGE_S3_ACCESS_KEY")
     STORAGE_S3_SECRET_KEY = _env("HOTLINE_STORAGE_S3_SECRET_KEY")
     PER_PAGE = 50
+    # Proxies in front of the app whose X-Forwarded-For/-Proto are believed (Werkzeug's ProxyFix): 0 trusts
+    # none, so a client cannot forge its address; 1 behind the documented HTTPS proxy, so each client
+    # gets its own rate limits instead of all sharing the proxy's address.
+    TRUSTED_PROXIES = int(_env("HOTLINE_TRUSTED_PROXIES", "0"))
     REMINDER_WORKING_DAYS = int(_env("HOTLINE_REMINDER_DAYS", "2"))  # remind the handler this long before
     SWEEP_INTERVAL_SECONDS = int(_env("HOTLINE_SWEEP_INTERVAL", "300"))
     # SMS (hotline/sms/policy.py, sending.py): alerts and surveys only between QUIET_END and QUIET_START local

@@ -42,5 +42,34 @@ def refuse_unstorable_input() -> None:
     values = [request.path, *request.args.keys(), *request.args.values()]
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         values += [*request.form.keys(), *request.form.values()]
+    if request.path.startswith(("/api/v1/public/", "/sms/")) and request.content_length \
+            and request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += _json_strings()  # the public and gateway APIs (the staff API names the field in its 422)
     if not all(is_storable_text(v) for v in values):
         abort(400, description="the request contains a character that cannot be stored (NUL)")
+
+
+def _json_strings(limit: int = 10_000) -> list[str]:
+    """Every key and string of a JSON body (the API parses bodies whatever their content type), walked
+    without recursion so a deeply nested body cannot exhaust the stack; unreadable bodies are left to
+    the view's own 400."""
+    found, stack = [], [request_json()]
+    while stack and len(found) < limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            found.extend(k for k in item if isinstance(k, str))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def request_json():
+    """The request's body read as JSON whatever its content type (as the API reads it), or None when it
+    is not JSON or is too deeply nested to decode: for rate-limit keys and checks that must never raise."""
+    try:
+        return request.get_json(silent=True, force=True)
+    except RecursionError:
+        return None

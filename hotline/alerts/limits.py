@@ -1,11 +1,10 @@
 """Rate limits of the subscription endpoints, shared by the page and the API: per phone number (each
 request sends an SMS, and a number's owner should not be flooded) and per client."""
-import re
-
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
 
 from hotline.extensions import limiter
+from hotline.security import request_json
 
 DEFAULTS = {"ALERT_CODE_RATE_LIMIT_PHONE": "5 per hour", "ALERT_CODE_RATE_LIMIT_CLIENT": "20 per hour",
             "ALERT_CONFIRM_RATE_LIMIT_PHONE": "10 per hour", "ALERT_CONFIRM_RATE_LIMIT_CLIENT": "30 per hour"}
@@ -16,11 +15,16 @@ def _setting(name: str):
 
 
 def phone_key() -> str:
-    """The number in the request (JSON or form), as digits, so "+86 139-0000-1111" is 13900001111."""
-    data = request.get_json(silent=True) if request.is_json else request.form
+    """The number in the request (JSON or form) as the SMS would go to it (check_phone), so "+86 139-0000-1111",
+    full-width digits or an extension all count against 13900001111."""
+    from hotline.cases.validation import check_phone
+    data = request.form if request.form else request_json()
     value = data.get("phone") if hasattr(data, "get") else None
-    digits = re.sub(r"\D", "", value if isinstance(value, str) else "")[-11:]
-    return f"phone:{digits or get_remote_address()}"
+    try:
+        phone = check_phone(value) if isinstance(value, str) else ""
+    except ValueError:
+        phone = ""
+    return f"phone:{phone or get_remote_address()}"
 
 
 def code_requests(view):

@@ -87,6 +87,11 @@ def check_submission(values: dict[str, str]) -> CaseIn:
         parsed.check_dates(utcnow(), current_app.config["TIMEZONE"])
     except FieldErrors as exc:
         errors = {**exc.fields, **errors}
+    phone = parsed.consumer.phone if parsed is not None else None
+    if phone and current_app.config.get("PORTAL_CONFIRM_PHONE", True) and not (len(phone) == 11 and phone[0] == "1"):
+        # The code goes by SMS: a mainland mobile only (no landline can read it, and no foreign number is
+        # texted at the hotline's expense).
+        errors.setdefault("consumer.phone", str(_l("give a mainland mobile number: the code is sent by SMS")))
     if errors:
         raise FieldErrors(errors)
     return parsed

@@ -88,19 +88,24 @@ def form():
         return _form(values, {"": _("The form could not be sent. Leave the field marked “leave empty” empty.")},
                      files, 422)
     errors: dict = {}
+    new: list = []
     try:
         new = evidence.check_files(request.files.getlist("evidence"), len(files))
         if len(files) + len(new) > evidence.limits()[0]:
             raise FieldErrors({"evidence": _("at most %(count)s files", count=evidence.limits()[0])})
-        files += evidence.store(new)
     except FieldErrors as exc:
         errors.update(exc.fields)
     try:
         parsed = submit.check_submission(values)
     except FieldErrors as exc:
         errors = {**exc.fields, **errors}
-    if errors:
+    if errors:  # nothing is stored for a form that does not pass: no disk filled by junk posts
+        if new and "evidence" not in errors:
+            errors["evidence"] = _("The files were not kept because of the errors above: choose them again.")
         return _form(values, errors, files, 422)
+    if _over_limit("PORTAL_SUBMIT_RATE_LIMIT_CLIENT", "portal-upload-client", _client()):
+        return _form(values, {"": _("Too many submissions. Try again later, or call 12315.")}, files, 429)
+    files += evidence.store(new)
     phone = submit.phone_to_confirm(parsed)
     if phone:
         refused = _send_code(phone)
@@ -127,12 +132,14 @@ def confirm():
         refused = _send_code(phone)
         return _summary(values, files, phone, {"code": refused} if refused else None, 429 if refused else 200,
                         notice=None if refused else _("A new code is on its way."))
-    if _over_limit("PORTAL_SUBMIT_RATE_LIMIT_CLIENT", "portal-submit-client", _client()) \
-            or (phone and _over_limit("PORTAL_SUBMIT_RATE_LIMIT_PHONE", "portal-submit-phone", phone)):
+    if _over_limit("PORTAL_SUBMIT_RATE_LIMIT_CLIENT", "portal-submit-client", _client()):
         return _summary(values, files, phone, {"": _("Too many submissions. Try again later, or call 12315.")}, 429)
     if phone and not confirmations.use_code(phone, request.form.get("code")):
         db.session.commit()  # the wrong try counts
         return _summary(values, files, phone, {"code": _("The code is wrong or has expired. Ask for a new one.")}, 422)
+    # Counted per phone only once its code matched: a stranger's wrong codes cannot use up the owner's allowance.
+    if phone and _over_limit("PORTAL_SUBMIT_RATE_LIMIT_PHONE", "portal-submit-phone", phone):
+        return _summary(values, files, phone, {"": _("Too many submissions. Try again later, or call 12315.")}, 429)
     try:
         registered = submit.submit(parsed, files)
         db.session.commit()
@@ -146,7 +153,9 @@ def confirm():
 
 @bp.get("/submit/receipt")
 def receipt():
-    issued = session.get(RECEIPT_KEY)
+    # Shown once: the session cookie is signed, not encrypted, and a shared phone or station computer
+    # must not hand the next person the code. The page says to note it (it also came by SMS).
+    issued = session.pop(RECEIPT_KEY, None)
     if not issued:
         return redirect(url_for("portal_submit.form"))
     track = url_for("portal.track") if "portal.track" in current_app.view_functions else None  # the look-up page

@@ -4,6 +4,7 @@ import hashlib
 import html
 import io
 import re
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -225,10 +226,20 @@ def test_a_refused_file_keeps_the_rest_of_the_form(client):
     assert 'value="李四"' in page and db.session.scalar(select(Evidence)) is None
 
 
-def test_files_are_kept_when_another_field_is_wrong(client):
+def test_files_of_a_form_with_errors_are_not_stored_and_the_page_says_so(client, app):
+    """Nothing is written to storage for a form that does not pass (no disk filled by anonymous junk posts);
+    the consumer is told to choose the files again, and everything typed is kept."""
+    folder = Path(app.config.get("STORAGE_DIR") or Path(app.instance_path) / "evidence")
+    before = {p for p in folder.rglob("*") if p.is_file()} if folder.exists() else set()
     response = post_form(client, files=[(io.BytesIO(jpeg()), "a.jpg")], **{"consumer.address": ""})
     page = response.get_data(as_text=True)
-    assert response.status_code == 422 and "a.jpg" in page  # listed as already attached
-    summary = client.post("/submit", data={**FORM, "files": hidden_fields(page)["files"],
-                                           "csrf_token": hidden_fields(page)["csrf_token"]})
-    assert summary.status_code == 200 and "a.jpg" in summary.get_data(as_text=True)
+    assert response.status_code == 422 and "重新选择文件" in page and FORM["subject"] in page
+    after = {p for p in folder.rglob("*") if p.is_file()} if folder.exists() else set()
+    assert after == before
+
+
+def test_the_confirmation_code_goes_only_to_a_mainland_mobile(client):
+    """No landline can read a code, and no foreign number is texted at the hotline's expense."""
+    for phone in ("+1 202 555 0100", "04125551234"):
+        response = post_form(client, **{"consumer.phone": phone})
+        assert response.status_code == 422 and "大陆手机号码" in response.get_data(as_text=True)
