@@ -48,6 +48,8 @@ class Config:
     STORAGE_S3_ACCESS_KEY = _env("HOTLINE_STORAGE_S3_ACCESS_KEY")
     STORAGE_S3_SECRET_KEY = _env("HOTLINE_STORAGE_S3_SECRET_KEY")
     PER_PAGE = 50
+    # The portal's public address (https://...), for links in SMS (the rating invitation); unset: no link is sent.
+    PUBLIC_URL = _env("HOTLINE_PUBLIC_URL")
     # Proxies in front of the app whose X-Forwarded-For/-Proto are believed (Werkzeug's ProxyFix): 0 trusts
     # none, so a client cannot forge its address; 1 behind the documented HTTPS proxy, so each client
     # gets its own rate limits instead of all sharing the proxy's address.

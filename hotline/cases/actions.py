@@ -350,4 +350,18 @@ def _notify_consumer(case: Case, transition: workflow.Transition) -> bool:
     for suffix, phone in recipients:
         queue_message(kind=kind, template_code=code, case_id=case.id, to_phone=phone, params=params,
                       dedupe_key=f"{kind}:{case.number}:{case.version}:{transition.action}{suffix}")
+    _invite_rating(case, transition, recipients)
     return True
+
+
+def _invite_rating(case: Case, transition: workflow.Transition, recipients: list[tuple[str, str]]) -> None:
+    """一事一评: after the closure notice, an invitation with the link to rate (a survey: quiet hours, the
+    daily cap and opt-outs apply). Sent only where the portal has a public address (HOTLINE_PUBLIC_URL)."""
+    from flask import current_app
+    base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    if not base or transition.outcome in (None, "transferred", "merged"):
+        return
+    params = {"kind": KIND_NAMES[case.kind], "number": case.number, "link": f"{base}/track"}
+    for suffix, phone in recipients:
+        queue_message(kind="rating", template_code="RATING_INVITATION", case_id=case.id, to_phone=phone,
+                      params=params, dedupe_key=f"rating:{case.number}{suffix}")

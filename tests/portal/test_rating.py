@@ -89,3 +89,23 @@ def test_the_pages_ask_the_score_then_the_comment_and_the_bureau_question_for_a_
     assert (rating.score, rating.bureau_at_fault, rating.comment) == (2, True, "太慢")
     page = client.get("/track/case").get_data(as_text=True)
     assert "您的评价：2分" in page and 'href="/track/rate"' not in page
+
+
+def test_closing_invites_the_consumer_to_rate_with_the_portal_link(filed, act, app, monkeypatch):
+    from hotline.extensions import db
+    from hotline.sms.models import SmsMessage
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://12315.example.cn/")
+    case, _ = filed()
+    act(case, "accept")
+    act(case, "settle", recovered_amount="100.00")
+    invitation = db.session.query(SmsMessage).filter_by(case_id=case.id, template_code="RATING_INVITATION").one()
+    assert invitation.kind == "rating" and invitation.params["link"] == "https://12315.example.cn/track"
+
+
+def test_no_invitation_without_a_public_address(filed, act):
+    from hotline.extensions import db
+    from hotline.sms.models import SmsMessage
+    case, _ = filed()
+    act(case, "accept")
+    act(case, "settle", recovered_amount="100.00")
+    assert db.session.query(SmsMessage).filter_by(case_id=case.id, template_code="RATING_INVITATION").count() == 0
