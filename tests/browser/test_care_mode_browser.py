@@ -37,8 +37,9 @@ def test_axe_finds_no_serious_violation_in_either_mode(portal, care, browser):
     page.goto(base + "/track")
     if care:
         page.click("a.care-switch")
+        page.wait_for_load_state("load")  # the switch reloads the page: its stylesheet must be in
         assert page.evaluate("document.body.className") == "care"
-        assert float(page.evaluate("getComputedStyle(document.body).fontSize")[:-2]) >= 18
+        page.wait_for_function("parseFloat(getComputedStyle(document.body).fontSize) >= 18", timeout=5000)
     page.fill("#number", number)
     page.fill("#code", code)
     page.click("main button[type=submit]")
