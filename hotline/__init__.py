@@ -129,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     import hotline.alerts.operations  # noqa: F401  (outbox handlers register on import)
     import hotline.routing.operations  # noqa: F401
     import hotline.sms.operations  # noqa: F401
+    import hotline.stats.refresh  # noqa: F401  (marks changed cases for a recount)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -8,7 +8,7 @@ from kombu import Queue
 from hotline import create_app
 from hotline.extensions import db
 
-QUEUE_NAMES = ("routing", "sms", "deadlines", "default")
+QUEUE_NAMES = ("routing", "sms", "deadlines", "stats", "default")
 
 
 def celery_settings(config) -> dict:
@@ -32,6 +32,9 @@ def celery_settings(config) -> dict:
                                 "options": {"queue": "deadlines"}},
             # SMS left in `sending` by a crash are settled by asking the gateway (hotline/sms/sending.py)
             "reconcile-sms": {"task": "hotline.reconcile_sms", "schedule": 30.0, "options": {"queue": "sms"}},
+            # cases changed since they were last counted (hotline/stats/refresh.py), in batches
+            "refresh-stats": {"task": "hotline.refresh_stats", "schedule": 5.0,
+                              "options": {"queue": "stats"}},
         },
     }
 

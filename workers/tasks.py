@@ -23,3 +23,9 @@ def sweep_deadlines() -> str:
 def reconcile_sms() -> str:
     from hotline.sms.sending import reconcile
     return str(reconcile())
+
+
+@celery_app.task(name="hotline.refresh_stats")
+def refresh_stats() -> int:
+    from hotline.stats.refresh import drain
+    return drain()

@@ -17,6 +17,9 @@ class Case(db.Model):
         Index("ix_case_status_bureau", "status", "bureau_id"),
         Index("ix_case_registered_at", "registered_at"),
         Index("ix_case_assignee_status", "assignee_id", "status"),  # a handler's open cases, for assignment
+        # the statistics' drill-down lists the cases behind a figure by the day they arrived or closed
+        Index("ix_case_received_at", "received_at"),
+        Index("ix_case_closed_at", "closed_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)

@@ -52,6 +52,9 @@ class CaseClock(db.Model):
               sqlite_where=text("met_at IS NULL AND escalated_at IS NULL")),
         Index("ix_case_clock_open", "started_at", postgresql_where=text("met_at IS NULL"),
               sqlite_where=text("met_at IS NULL")),
+        # 'due soon' on the dashboard: running clocks by due date
+        Index("ix_case_clock_running_due", "due_at", postgresql_where=text("met_at IS NULL"),
+              sqlite_where=text("met_at IS NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))  # indexed by the unique (case_id, clock)

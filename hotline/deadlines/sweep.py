@@ -16,6 +16,7 @@ from hotline.deadlines import calendar
 from hotline.deadlines.models import CaseClock, Notification
 from hotline.deadlines.operations import calendar_overrides
 from hotline.extensions import db
+from hotline.stats.refresh import mark_dirty
 from hotline.types import utcnow
 
 BATCH = 5000
@@ -75,6 +76,7 @@ def sweep(now: datetime | None = None) -> SweepResult:
         case_ids = sorted({row.case_id for row in claimed})
         db.session.execute(update(Case).where(Case.id.in_(case_ids)).values(overdue=True),
                            execution_options={"synchronize_session": False})
+        mark_dirty(case_ids)  # a bulk UPDATE passes the session's change tracking: the stats must hear of it
         db.session.execute(insert(Notification), [
             {"kind": "escalation", "clock_id": row.id, "case_id": row.case_id, "clock": row.clock,
              "due_at": row.due_at, "role": "supervisor", "created_at": now} for row in claimed])

@@ -155,10 +155,11 @@ def relay_once(app: Flask) -> int:
 
 def _embedded_schedule(app: Flask) -> list[list]:
     """With no broker there is no beat: the relay thread keeps its schedule (the deadline sweep, and
-    settling SMS left in `sending`), so the embedded default reminds and escalates too."""
+    settling SMS left in `sending`, recounting the statistics), so the embedded default reminds and escalates too."""
     from hotline.deadlines.sweep import sweep
     from hotline.sms.sending import reconcile
-    return [[float(app.config["SWEEP_INTERVAL_SECONDS"]), 0.0, sweep], [30.0, 0.0, reconcile]]
+    from hotline.stats.refresh import drain
+    return [[float(app.config["SWEEP_INTERVAL_SECONDS"]), 0.0, sweep], [30.0, 0.0, reconcile], [2.0, 0.0, drain]]
 
 
 def _run_due(schedule: list[list]) -> None:
