@@ -6,6 +6,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.auth.models import User
+from hotline.cases import business_keys
 from hotline.extensions import db
 from hotline.reference.models import Bureau, Station
 from hotline.types import Money, UTCDateTime, utcnow
@@ -48,6 +49,7 @@ class Case(db.Model):
     business_phone: Mapped[str | None] = mapped_column(String(32))
     business_platform: Mapped[str | None] = mapped_column(String(128))
     business_shop: Mapped[str | None] = mapped_column(String(128))
+    business_key: Mapped[str | None] = mapped_column(String(80), index=True)  # set on write: business_keys.py
 
     category_goods: Mapped[str | None] = mapped_column(String(16))
     category_service: Mapped[str | None] = mapped_column(String(16))
@@ -91,6 +93,9 @@ class Case(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status != "closed"
+
+
+business_keys.listen(Case)
 
 
 class CaseEvent(db.Model):

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from hotline.cases.models import Case, CaseEvent
-from hotline.cases.repeats import normalise
 from hotline.deadlines.models import CaseClock, ExtensionRequest
 from hotline.extensions import db
 from hotline.portal.models import CaseRating
@@ -57,15 +56,7 @@ class Facts:
 FACT_FIELDS = tuple(Facts.__dataclass_fields__)
 CASE_COLUMNS = (Case.id, Case.received_at, Case.bureau_id, Case.kind, Case.channel, Case.category_goods,
                 Case.category_service, Case.business_platform, Case.status, Case.overdue, Case.business_uscc,
-                Case.business_name, Case.closed_at, Case.outcome, Case.recovered_amount)
-
-
-def business_key(uscc: str | None, name: str | None) -> str | None:
-    """One business across spellings: its credit code where given, else its normalised name."""
-    if uscc and uscc.strip():
-        return "u:" + uscc.strip().upper()
-    norm = normalise(name)
-    return ("n:" + norm)[:80] if norm else None
+                Case.business_key, Case.business_name, Case.closed_at, Case.outcome, Case.recovered_amount)
 
 
 def category_of(goods: str | None, service: str | None) -> str:
@@ -87,7 +78,7 @@ def facts_of(case, clocks: dict, rating, accepted: bool,
                   channel=case.channel, category=category_of(case.category_goods, case.category_service),
                   online=bool(case.business_platform), status=case.status, overdue=bool(case.overdue),
                   accepted=accepted, returns=returns, extensions=extensions,
-                  business_key=business_key(case.business_uscc, case.business_name),
+                  business_key=case.business_key,
                   business_name=(case.business_name or case.business_uscc or "")[:255] or None)
     decision = next((clocks[name] for name in DECISION_CLOCKS.get(case.kind, ()) if name in clocks), None)
     if decision is not None and decision.met_at is not None:
