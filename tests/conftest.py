@@ -22,7 +22,7 @@ CLEARED = ["extension_request", "notification", "access_log", "case_clock", "cas
            "sms_inbound", "sms_opt_out", "subscription", "consumer_alert", "outbox_job", "case_complainant", "evidence",
            "case_rating", "phone_confirmation", "case", "case_number_counter", "calendar_day", "calendar_year",
            "api_token", "user", "stat_day", "stat_month", "stat_open", "stat_business_month", "stat_case",
-           "stat_dirty", "disclosure_rule", "disclosure_exclusion"]
+           "stat_dirty", "disclosure_rule", "disclosure_exclusion", "idempotency_key"]
 
 
 ADDED_REFERENCE = ["routing_rule", "deadline_rule", "answer"]

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, false
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.extensions import db
@@ -26,6 +26,8 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     mobile: Mapped[str | None] = mapped_column(String(20))  # for deadline reminders by SMS
     sms_reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # opted in
+    # Bumped by log-out, a password change and deactivation: every session signed with an older value ends.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     bureau: Mapped[Bureau | None] = relationship()
     station: Mapped[Station | None] = relationship()
 
