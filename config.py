@@ -29,8 +29,30 @@ class Config:
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
+    # Log-in failures (hotline/auth/limits.py; successes never count): per account from one client, per client
+    # over all accounts, per account from every client. A browser the account logged in from before has its
+    # own allowance instead (a device cookie), so nobody can lock a user out by flooding failures.
     LOGIN_RATE_LIMIT = _env("HOTLINE_LOGIN_RATE_LIMIT", "10 per minute")
+    LOGIN_CLIENT_RATE_LIMIT = _env("HOTLINE_LOGIN_CLIENT_RATE_LIMIT", "30 per minute;300 per day")
+    LOGIN_ACCOUNT_RATE_LIMIT = _env("HOTLINE_LOGIN_ACCOUNT_RATE_LIMIT", "50 per hour")
+    # A staff session unused this long ends (hotline/auth/sessions.py).
+    SESSION_IDLE_MINUTES = int(_env("HOTLINE_SESSION_IDLE_MINUTES", "480"))
+    # The limiter's Redis down: count in memory (per process) with a logged warning, never answer 500; and
+    # give up on a hung Redis quickly rather than hold the log-in page.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    # Personal data at rest (hotline/cases/personal_data.py): ID numbers under the data keys (comma-separated
+    # Fernet keys, newest first), query codes under their own HMAC key; both generated into the instance
+    # folder when absent (never in production). Neither depends on the secret key; the secret key ID numbers
+    # and query codes were made with before (the old derivation) is LEGACY_SECRET_KEY, else SECRET_KEY.
+    DATA_KEYS = _env("HOTLINE_DATA_KEYS")
+    QUERY_CODE_KEY = _env("HOTLINE_QUERY_CODE_KEY")
+    LEGACY_SECRET_KEY = _env("HOTLINE_LEGACY_SECRET_KEY")
     PUBLIC_LOOKUP_RATE_LIMIT = _env("HOTLINE_LOOKUP_RATE_LIMIT", "20 per minute")
+    # POST /api/v1/cases per API token (or staff session): a runaway integration cannot flood intake. A feed
+    # that really sends more (the national platform's push after a scandal) gets a higher figure here.
+    API_CREATE_RATE_LIMIT = _env("HOTLINE_API_CREATE_RATE_LIMIT", "600 per minute")
     # The consumer portal's online submission (hotline/portal/): the phone is confirmed by an SMS code first
     # (off only for tests or a site that confirms otherwise); evidence files are stored by the storage
     # interface (hotline/storage.py: `local` in STORAGE_DIR, outside the web root, or `s3`).

@@ -42,6 +42,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["SECRET_KEY"] = _secret_key(app)
+    from hotline.cases import personal_data
+    personal_data.init_app(app)  # the data and query-code keys, independent of the secret key
     app.config["SQLALCHEMY_DATABASE_URI"] = (app.config.get("SQLALCHEMY_DATABASE_URI")
                                              or app.config["DATABASE_URL"]
                                              or f"sqlite:///{Path(app.instance_path) / 'hotline.db'}")
@@ -60,6 +62,8 @@ def create_app(config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    from hotline.security import IdConverter
+    app.url_map.converters["int"] = IdConverter  # bounded path ids, before any route is added (issue #12)
     _bind_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)
@@ -91,8 +95,10 @@ def _bind_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from hotline.auth.models import User
-        return db.session.get(User, int(user_id))
+        from hotline.auth.sessions import load_user
+        return load_user(user_id)  # refuses ended (logged out, idle) sessions
+    from hotline.auth.limits import log_limiter_storage
+    log_limiter_storage(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -123,8 +129,20 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     from hotline.portal.submit_views import bp as portal_submit_bp
     app.register_blueprint(portal_submit_bp)
+    # The bureau scoreboard (staff), complaint disclosure (public, no log-in) and its settings (admin).
+    from hotline.stats.disclosure_admin import bp as disclosure_admin_bp
+    from hotline.stats.disclosure_views import bp as disclosure_bp
+    from hotline.stats.scoreboard_views import bp as scoreboard_bp
+    for blueprint in (scoreboard_bp, disclosure_bp, disclosure_admin_bp):
+        app.register_blueprint(blueprint)
     for blueprint in (auth_bp, cases_bp, intake_bp, reference_bp, routing_bp, deadlines_bp, api.bp, docs):
         app.register_blueprint(blueprint)
+    from hotline.stats.api import bp as stats_api_bp
+    from hotline.stats.views import bp as stats_bp
+    for blueprint in (stats_bp, stats_api_bp):  # the dashboard and GET /api/v1/stats/... (issue #11)
+        app.register_blueprint(blueprint)
+    from hotline.stats.report_views import bp as reports_bp
+    app.register_blueprint(reports_bp)  # the monthly and yearly reports (issue #11)
     api.register_error_handlers(app)
     import hotline.alerts.operations  # noqa: F401  (outbox handlers register on import)
     import hotline.routing.operations  # noqa: F401
@@ -135,7 +153,13 @@ def _register_blueprints(app: Flask) -> None:
 def _register_hooks(app: Flask) -> None:
     from hotline.errors import register_error_pages
     register_error_pages(app)  # after the API's handlers: pages get the app's own error page, /api/ keeps JSON
-    from hotline.security import add_security_headers, inject_template_helpers, refuse_unstorable_input
+    from hotline.security import (
+        add_security_headers,
+        inject_template_helpers,
+        refuse_non_json_body,
+        refuse_unstorable_input,
+    )
+    app.before_request(refuse_non_json_body)  # 415/400 for an API body that is not UTF-8 JSON (issue #12)
     app.before_request(refuse_unstorable_input)
     app.after_request(add_security_headers)
     app.context_processor(inject_template_helpers)

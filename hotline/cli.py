@@ -105,6 +105,29 @@ def register_commands(app: Flask) -> None:
         from hotline.deadlines.sweep import sweep
         click.echo(f"sweep: {sweep()}")
 
+    stats = click.Group("stats", help="The statistics rollups.")
+    app.cli.add_command(stats)
+
+    @stats.command("rebuild")
+    @click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="Only recount the cases received on or after this day (YYYY-MM-DD).")
+    def stats_rebuild(start):
+        """Count the cases into the rollups again: all of them, or those received since --from."""
+        import time
+
+        from hotline.stats.refresh import rebuild
+        began = time.monotonic()
+        counted = rebuild(start.date() if start else None,
+                          progress=lambda n: click.echo(f"  {n:,} cases counted", err=True))
+        what = "recounted (changed)" if start else "counted"
+        click.echo(f"stats rebuild: {counted:,} cases {what} in {time.monotonic() - began:.1f} s")
+
+    @stats.command("refresh")
+    def stats_refresh():
+        """Count the cases changed since the last pass now (the workers do this every few seconds)."""
+        from hotline.stats.refresh import drain
+        click.echo(f"stats refresh: {drain():,} cases recounted")
+
     users = click.Group("users", help="Staff accounts.")
     app.cli.add_command(users)
 
@@ -155,8 +178,127 @@ def register_commands(app: Flask) -> None:
         db.session.commit()
         click.echo(token)
 
+    @tokens.command("list")
+    @click.option("--user", "username", help="only this user's tokens")
+    def tokens_list(username):
+        """Every API token: prefix, user, created, last used, revoked (never the token itself)."""
+        from hotline.auth.operations import AccountError
+        from hotline.auth.operations import tokens as all_tokens
+        try:
+            rows = all_tokens(username)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+
+        from zoneinfo import ZoneInfo
+        tz = ZoneInfo(current_app.config["TIMEZONE"])
+
+        def when(value):
+            return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "-"
+        click.echo(f"{'prefix':<12} {'user':<16} {'created':<16}  {'last used':<16}  revoked ({tz.key})")
+        for row in rows:
+            click.echo(f"{row.prefix:<12} {row.user.username:<16} {when(row.created_at):<16}  "
+                       f"{when(row.last_used_at):<16}  {when(row.revoked_at)}")
+        click.echo(f"{len(rows)} tokens, {sum(1 for r in rows if r.revoked_at is None)} live")
+
+    @tokens.command("revoke")
+    @click.argument("prefix", required=False)
+    @click.option("--user", "username", help="revoke every live token of this user")
+    def tokens_revoke(prefix, username):
+        """Revoke the token that starts with PREFIX, or every live token of --user."""
+        from hotline.auth.operations import AccountError, revoke_tokens
+        try:
+            rows = revoke_tokens(prefix=prefix, username=username, by="the command line")
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"{len(rows)} tokens revoked" + "".join(f"\n  {r.prefix} ({r.user.username})" for r in rows))
+
+    @users.command("password")
+    @click.argument("name")
+    def users_password(name):
+        """Set a new password (from standard input); every session of the user ends."""
+        from hotline.auth.operations import AccountError, set_password
+        try:
+            set_password(name, _read_password())
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"user {name}: password changed; earlier sessions ended")
+
+    @users.command("deactivate")
+    @click.argument("name")
+    def users_deactivate(name):
+        """Deactivate an account: no log-in, no API tokens, and its sessions end now."""
+        from hotline.auth.operations import AccountError, deactivate_user
+        try:
+            deactivate_user(name)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"user {name} deactivated; its sessions ended")
+
+    keys_group = click.Group("keys", help="Personal-data keys (HOTLINE_DATA_KEYS, HOTLINE_QUERY_CODE_KEY).")
+    app.cli.add_command(keys_group)
+
+    @keys_group.command("generate")
+    def keys_generate():
+        """Print a new data key, to put first in HOTLINE_DATA_KEYS."""
+        from cryptography.fernet import Fernet
+        click.echo(Fernet.generate_key().decode())
+
+    @keys_group.command("rotate")
+    @click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 100_000),
+                  help="rows re-encrypted per transaction")
+    def keys_rotate(batch: int):
+        """Re-encrypt every stored ID number under the newest data key. Safe to stop and run again."""
+        from hotline.cases.personal_data import rotate_data_keys
+
+        def report(p):
+            click.echo(f"{p.column}: {p.checked} checked, {p.rotated} re-encrypted, {p.unreadable} unreadable")
+        results = rotate_data_keys(batch, report)
+        checked, rotated, unreadable = (sum(getattr(r, f) for r in results)
+                                        for f in ("checked", "rotated", "unreadable"))
+        click.echo(f"done: {checked} ID numbers checked, {rotated} re-encrypted, {unreadable} unreadable")
+        if unreadable:
+            raise click.ClickException(f"{unreadable} ID numbers open with none of the configured keys "
+                                       "(see the log for their rows); they were left as they are")
+
     from hotline.sms.cli import sms_group
     app.cli.add_command(sms_group)
+
+    @app.cli.command("report")
+    @click.option("--year", type=click.IntRange(2000, 9998), required=True, help="the calendar year")
+    @click.option("--format", "formats", default="md", show_default=True,
+                  help="md, html or csv, or several as a comma list (md,html,csv)")
+    @click.option("--output", type=click.Path(file_okay=False), help="folder for hotline-report-YEAR.<ext> files")
+    def report_command(year: int, formats: str, output: str | None):
+        """The yearly report, shaped as a government-information annual report: intake by kind and channel,
+        outcomes, money recovered, on-time rates, satisfaction, alerts and SMS sent. One format and no
+        --output: printed; otherwise written as files (into the current folder by default)."""
+        import os
+
+        from flask_babel import force_locale
+
+        from hotline.stats.refresh import drain
+        from hotline.stats.report_render import FORMATS, render_year
+        from hotline.stats.reports import yearly
+        wanted = list(dict.fromkeys(f.strip().lower() for f in formats.split(",") if f.strip()))
+        if not wanted or set(wanted) - set(FORMATS):
+            raise click.BadParameter(f"one or more of {', '.join(FORMATS)}, comma separated", param_hint="--format")
+        drain()  # count the cases changed since the workers last did, so the report is current
+        with force_locale("zh_Hans_CN"):  # the report speaks the app's default language
+            report = yearly(year)
+            texts = {fmt: render_year(report, fmt) for fmt in wanted}
+        if len(wanted) == 1 and output is None:
+            click.echo(texts[wanted[0]].encode("utf-8"), nl=False)  # bytes: UTF-8 whatever the locale says
+            return
+        folder = output or "."
+        os.makedirs(folder, exist_ok=True)
+        for fmt, text in texts.items():
+            path = os.path.join(folder, f"hotline-report-{year}.{fmt}")
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+            click.echo(path)
 
     calendar_group = click.Group("calendar", help="The working-day calendar.")
     app.cli.add_command(calendar_group)

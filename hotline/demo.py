@@ -28,6 +28,7 @@ from hotline.deadlines.models import CaseClock
 from hotline.deadlines.operations import calendar_overrides, clocks_of, meet_clock, start_clock
 from hotline.extensions import db
 from hotline.outbox.models import OutboxJob
+from hotline.portal.ratings import LOW_SCORE, rate_case
 from hotline.reference.models import Answer, Bureau, Category, Division, RoutingRule, StatutoryGround
 from hotline.reference.operations import read_pack
 from hotline.sms.models import SmsMessage
@@ -37,6 +38,11 @@ SEED = 2026
 BATCH = 50
 HISTORY_DAYS = 182
 RECENT_DAYS = 10
+RATED_SHARE = 0.6  # closed complaints the consumer rates (一事一评)
+RATING_WEIGHTS = {"mediated": (62, 26, 7, 3, 2), None: (30, 30, 18, 12, 10)}  # scores 5, 4, 3, 2, 1
+RATING_COMMENTS = {5: ("处理很及时，谢谢工作人员", "调解很耐心，问题解决了"),
+                   4: ("基本满意", "处理得还可以，就是时间长了点"), 3: ("一般", "结果还行，沟通不太及时"),
+                   2: ("等了很久才有回复", "对处理结果不太满意"), 1: ("问题没有解决", "没人跟我联系过")}
 
 # (username, password, role, display name, bureau code); the station user gets the pack's first station.
 # The passwords are meant to be public: the README lists them for trying the demo.
@@ -134,6 +140,7 @@ BUSINESS_NAMES = {
 }
 ONLINE_SHOPS = {"restaurant": "{z}（{d}店）", "clothing": "{z}服饰旗舰店", "eshop": "{z}家电专营店",
                 "phone": "{z}数码专营店", "health": "{z}健康生活馆", "appliance": "{z}电器旗舰店"}
+REPEAT_SHARE = 0.3  # of a business type's cases go to the first business of that type
 RUNAWAY = ("gym", "beauty")  # prepaid businesses that close: the business no longer takes part (T03)
 
 
@@ -425,6 +432,10 @@ def _amount_text(value: Decimal) -> str:
 class DemoLoader:
     def __init__(self, users: dict[str, User]):
         self.rng = random.Random(SEED)
+        # Some businesses draw complaint after complaint (a gym that closed, a car dealer): a separate
+        # stream decides, so the rest of the demo stays as it was. They make the disclosure list.
+        self.repeat_rng = random.Random(SEED + 1)
+        self.repeat_businesses: dict[str, tuple[dict, object]] = {}
         self.now = utcnow()
         self.zone = ZoneInfo(current_app.config["TIMEZONE"])
         self.today = self.now.astimezone(self.zone).date()
@@ -448,6 +459,8 @@ class DemoLoader:
         self.answers = {a.code: a for a in db.session.scalars(select(Answer))}
         self.issues = {c.code: c.name for c in db.session.scalars(select(Category).where(Category.axis == "issue"))}
         self.used_phones: set[str] = set()
+        # Ratings draw from a stream of their own, so the cases themselves stay what the main stream makes.
+        self.rating_rng = random.Random(SEED + 1)
 
     # ---- small draws -------------------------------------------------------------------------
     def _weighted(self, weights: dict):
@@ -561,6 +574,14 @@ class DemoLoader:
             business["phone"] = f"0412-{self.rng.choice('5678')}{self.rng.randrange(10 ** 6):06d}"
         if triage is None:
             spec.route = self._route(business["address"], street, district)
+            return self._maybe_repeat(template, spec, business)
+        return business
+
+    def _maybe_repeat(self, template: Template, spec: Spec, business: dict) -> dict:
+        first = self.repeat_businesses.setdefault(template.business, (dict(business), spec.route))
+        if first[0] != business and self.repeat_rng.random() < REPEAT_SHARE:
+            spec.route = first[1]
+            return dict(first[0])
         return business
 
     # ---- the cases to register ---------------------------------------------------------------
@@ -778,7 +799,23 @@ class DemoLoader:
         flow = {"complaint": self._complaint, "report": self._report}.get(case.kind, self._reply)
         flow(case, spec, at, first, clocks)
         self._flag(case, clocks)
+        if case.kind == "complaint" and case.status == "closed":
+            self._rate(case)
         return routed
+
+    def _rate(self, case: Case) -> None:
+        """一事一评: about 60 % of closed complaints are rated by the consumer a day or three after closing,
+        mostly 4-5 (less so when the complaint was declined or mediation failed)."""
+        rng = self.rating_rng
+        if rng.random() >= RATED_SHARE:
+            return
+        at = (case.closed_at + timedelta(hours=rng.uniform(20, 72))).replace(microsecond=0)
+        if at > self.now:
+            return  # not rated yet
+        score = rng.choices((5, 4, 3, 2, 1), weights=RATING_WEIGHTS.get(case.outcome, RATING_WEIGHTS[None]))[0]
+        comment = rng.choice(RATING_COMMENTS[score]) if rng.random() < 0.4 else None
+        fault = rng.random() < 0.5 if score <= LOW_SCORE else None
+        rate_case(case, score, comment, fault, now=at)
 
     def _triage(self, case: Case, spec: Spec, routed: datetime, first: CaseClock | None,
                 clocks: list) -> datetime | None:

@@ -37,6 +37,15 @@ def error_page(status: int, reference: str | None = None):
         return f"{status} · {title} / {reference or ''}", status, {"Content-Type": "text/plain; charset=utf-8"}
 
 
+def _rollback_quietly(db) -> None:
+    """Roll back the failed transaction; with the database gone mid-transaction the rollback fails too,
+    and that must not turn the 503 into a 500 (the pool replaces the dead connection later)."""
+    try:
+        db.session.rollback()
+    except OperationalError:
+        current_app.logger.warning("rollback failed: the database connection is gone")
+
+
 def register_error_pages(app: Flask) -> None:
     from hotline.api import is_api_request
     from hotline.api.errors import from_database_down, from_http_exception
@@ -47,7 +56,7 @@ def register_error_pages(app: Flask) -> None:
         status = exc.code or 500
         reference = None
         if status >= 500:
-            db.session.rollback()
+            _rollback_quietly(db)
             reference = reference_id()
             original = getattr(exc, "original_exception", None) if isinstance(exc, InternalServerError) else None
             current_app.logger.error("server error, reference %s", reference, exc_info=original or exc)
@@ -57,7 +66,7 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def database_down(exc: OperationalError):
-        db.session.rollback()
+        _rollback_quietly(db)
         reference = reference_id()
         current_app.logger.error("database unavailable, reference %s", reference, exc_info=exc)
         if is_api_request():

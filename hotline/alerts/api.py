@@ -22,7 +22,8 @@ def _body() -> dict:
 
 def _whole_number(name: str, default: int, high: int) -> int:
     raw = request.args.get(name, str(default)).strip()
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= high:
+    # len first: int() of thousands of digits raises (Python's limit on long integer strings)
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= high:
         raise ApiError(422, "invalid paging", {name: f"must be a whole number from 1 to {high}"})
     return int(raw)
 

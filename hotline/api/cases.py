@@ -1,46 +1,47 @@
-"""Cases over HTTP: `POST /cases`, `GET /cases`, `GET /cases/{number}`, `GET /callers/{phone}`."""
-import json
-from decimal import Decimal
+"""Cases over HTTP: `POST /cases`, `GET /cases`, `GET /cases/{number}`, `GET /callers/{phone}`.
+Both writes take an `Idempotency-Key` header (hotline/api/idempotency.py)."""
+import hashlib
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, jsonify, request
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.api import bp
 from hotline.api.auth import require_role
 from hotline.api.errors import ApiError
+from hotline.api.idempotency import idempotent, record_answer
 from hotline.auth.models import ROLES
 from hotline.cases import queries
 from hotline.cases.access import CAN_REGISTER
-from hotline.cases.actions import ActionRefused, parse_action, take_action
+from hotline.cases.actions import ActionForbidden, ActionRefused, parse_action, take_action
 from hotline.cases.operations import register_case
 from hotline.cases.repeats import repeat_json
 from hotline.cases.schemas import FieldErrors, parse_case
 from hotline.cases.serialise import case_detail, case_summary, deadlines_json
 from hotline.cases.validation import check_phone
-from hotline.extensions import db
+from hotline.extensions import db, limiter
+from hotline.security import read_json_body
 
 
 def json_body():
-    """The request's JSON, with numbers read as Decimal so an amount is never a float."""
-    try:
-        return json.loads(request.get_data(cache=True) or b"null", parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"the body is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise ApiError(400, "the body is nested too deeply") from None
+    """The request's JSON, strictly (hotline/security.py: 415 unless sent as UTF-8 JSON, 400 unless JSON),
+    with numbers read as Decimal so an amount is never a float."""
+    return read_json_body()
 
 
-@bp.post("/cases")
-@require_role(*CAN_REGISTER)
-def create_case():
-    try:
-        data = parse_case(json_body())
-        registered = register_case(data, g.user)
-        db.session.commit()
-    except FieldErrors as exc:
-        db.session.rollback()
-        raise ApiError(422, "some fields are invalid", exc.fields) from None
+def create_limit_key() -> str:
+    """Intake is limited per API token (a phone system or a platform feed), else per staff session."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"client:{get_remote_address()}"
+
+
+def created_body(registered) -> dict:
     case = registered.case
     body = {"number": case.number, "status": case.status, "query_code": registered.query_code,
             "deadlines": [{"clock": d["clock"], "due": d["due"]} for d in deadlines_json(case.id)],
@@ -49,6 +50,23 @@ def create_case():
     if registered.linked:
         body["linked"] = {"number": registered.linked.case.number, "status": registered.linked.case.status,
                           "query_code": registered.linked.query_code}
+    return body
+
+
+@bp.post("/cases")
+@limiter.limit(lambda: current_app.config["API_CREATE_RATE_LIMIT"], key_func=create_limit_key, methods=["POST"])
+@require_role(*CAN_REGISTER)
+@idempotent
+def create_case():
+    try:
+        data = parse_case(json_body())
+        registered = register_case(data, g.user)
+        body = created_body(registered)
+        record_answer(201, body)  # with the case, in one transaction
+        db.session.commit()
+    except FieldErrors as exc:
+        db.session.rollback()
+        raise ApiError(422, "some fields are invalid", exc.fields) from None
     return jsonify(body), 201
 
 
@@ -57,7 +75,8 @@ MAX_PAGE = 100_000
 
 def _whole_number(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name, str(default)).strip()
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+    # len first: int() of thousands of digits raises (Python's limit on long integer strings)
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not low <= int(raw) <= high:
         raise ApiError(422, "invalid paging", {name: f"must be a whole number from {low} to {high}"})
     return int(raw)
 
@@ -87,24 +106,32 @@ def get_case(number: str):
 
 @bp.post("/cases/<number>/actions")
 @require_role(*ROLES)
+@idempotent
 def case_action(number: str):
-    """Take one workflow action; 409 when the status does not allow it or the case changed meanwhile."""
+    """Take one workflow action; 403 when the user's role may not take it (or the case is at another
+    bureau), 409 when the status does not allow it or the case changed meanwhile."""
     case = queries.case_for(g.user, number)
     if case is None:
         raise ApiError(404, "no such case")
     try:
         take_action(case, g.user, parse_action(json_body()))
+        db.session.flush()
+        body = case_detail(case, g.user)
+        record_answer(200, body)
         db.session.commit()
     except FieldErrors as exc:
         db.session.rollback()
         raise ApiError(422, "some fields are invalid", exc.fields) from None
+    except ActionForbidden as exc:
+        db.session.rollback()
+        raise ApiError(403, str(exc)) from None
     except ActionRefused as exc:
         db.session.rollback()
         raise ApiError(409, str(exc)) from None
     except StaleDataError:
         db.session.rollback()
         raise ApiError(409, "the case was changed by someone else meanwhile; reload it") from None
-    return jsonify(case_detail(case, g.user))
+    return jsonify(body)
 
 
 @bp.get("/callers/<phone>")

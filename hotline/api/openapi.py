@@ -37,6 +37,10 @@ def document() -> dict:
                                                           "in dispute (otherwise 422)"},
             "version": {"type": "integer", "description": "the version read; 409 if the case changed since"}}}
     case_number = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
+    # A repeat with the same key within 24 h answers the first result (header Idempotent-Replayed: true);
+    # the same key with another body 422; while the first request runs, 409 (issue #12).
+    idempotency_key = {"name": "Idempotency-Key", "in": "header", "required": False,
+                       "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,120}$"}}
     obj = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
     list_params = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
                    for n in ("status", "kind", "bureau", "channel", "overdue", "q")]
@@ -54,18 +58,20 @@ def document() -> dict:
         "security": [{"bearer": []}],
         "paths": {
             "/cases": {
-                "post": {"summary": "Register a case", "requestBody": {"required": True, "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/CaseIn"}}}},
-                    "responses": {"201": obj, **_errors(400, 401, 403, 413, 422, 503)}},
+                "post": {"summary": "Register a case", "parameters": [idempotency_key],
+                         "requestBody": {"required": True, "content": {
+                             "application/json": {"schema": {"$ref": "#/components/schemas/CaseIn"}}}},
+                         "responses": {"201": obj, **_errors(400, 401, 403, 409, 413, 415, 422, 429, 503)}},
                 "get": {"summary": "List cases", "parameters": list_params,
                         "responses": {"200": obj, **_errors(401, 422)}}},
             "/cases/{number}": {"get": {"summary": "One case", "parameters": [case_number],
                                         "responses": {"200": obj, **_errors(401, 404)}}},
             "/cases/{number}/actions": {"post": {
-                "summary": "Take a workflow action (DESIGN.md §2); 409 if the status does not allow it",
-                "parameters": [case_number], "requestBody": {"required": True, "content": {
+                "summary": "Take a workflow action (DESIGN.md §2); 403 if the role may not take it, 409 if the "
+                           "status does not allow it",
+                "parameters": [case_number, idempotency_key], "requestBody": {"required": True, "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/ActionIn"}}}},
-                "responses": {"200": obj, **_errors(400, 401, 403, 404, 409, 422)}}},
+                "responses": {"200": obj, **_errors(400, 401, 403, 404, 409, 415, 422)}}},
             "/callers/{phone}": {"get": {"summary": "A caller's earlier cases", "parameters": [
                 {"name": "phone", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": obj, **_errors(401, 422)}}},
@@ -73,6 +79,7 @@ def document() -> dict:
                 {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}}],
                 "responses": {"200": obj, **_errors(401)}}},
             **_alert_paths(obj),
+            **_stats_paths(obj),
         },
     }
 
@@ -113,6 +120,12 @@ def _alert_paths(obj: dict) -> dict:
                 "phone": phone, "code": {"type": "string", "pattern": "^[0-9]{6}$"}}}),
             "responses": {"200": obj, **_errors(400, 422, 429)}}},
     }
+
+
+def _stats_paths(obj: dict) -> dict:
+    """Queue and range statistics (hotline/stats/api.py)."""
+    from hotline.stats.api import openapi_paths
+    return openapi_paths(obj, _errors)
 
 
 @docs.get("/api/openapi.json")

@@ -1,18 +1,24 @@
 """Accounts and tokens: plain functions used by the CLI, the log-in page and the API."""
 import hashlib
+import logging
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from hotline.auth.models import ROLES, ApiToken, User
+from hotline.auth.sessions import end_every_session
 from hotline.extensions import db
 from hotline.reference.models import Bureau, Station
 from hotline.types import utcnow
 
+audit = logging.getLogger("hotline.audit")
 MIN_PASSWORD_LENGTH = 10
 # Checked against a dummy hash when the user does not exist, so timing does not reveal names.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
+# A token's last use is written at most this often: no write on every API request.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 class AccountError(ValueError):
@@ -23,8 +29,7 @@ def create_user(username: str, password: str, role: str, *, display_name: str | 
                 bureau_code: str | None = None, station_code: str | None = None) -> User:
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    _check_password(password)
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise AccountError(f"user {username!r} exists already")
     bureau = station = None
@@ -64,12 +69,44 @@ def set_sms_reminders(username: str, mobile: str | None, reminders: bool) -> Use
     return user
 
 
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def _user(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise AccountError(f"no user {username!r}")
+    return user
+
+
+def set_password(username: str, password: str) -> User:
+    """A new password ends every session of the user (a copied cookie included)."""
+    _check_password(password)
+    user = _user(username)
+    user.password_hash = generate_password_hash(password)
+    end_every_session(user)
+    return user
+
+
+def deactivate_user(username: str) -> User:
+    """The account can no longer log in or use its tokens, and its sessions end now."""
+    user = _user(username)
+    user.active = False
+    end_every_session(user)
+    return user
+
+
 def authenticate(username: str, password: str) -> User | None:
+    """The user if the password is right and the account active. Every path costs one password hash
+    (a dummy one for an unknown name), so timing tells neither whether a name exists nor whether it
+    is deactivated."""
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
-    if not user.active or not check_password_hash(user.password_hash, password):
+    if not check_password_hash(user.password_hash, password) or not user.active:
         return None
     user.last_login_at = utcnow()
     return user
@@ -80,17 +117,63 @@ def _digest(token: str) -> str:
 
 
 def create_token(username: str) -> str:
-    user = db.session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise AccountError(f"no user {username!r}")
+    user = _user(username)
     token = "hl_" + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user_id=user.id, prefix=token[:10], token_hash=_digest(token)))
     return token
 
 
 def user_for_token(token: str) -> User | None:
+    """The user of a valid token; its `last_used_at` is written when older than a minute. Called first
+    in a request, so that commit carries nothing else; if the request holds changes already, the time
+    rides along with them instead."""
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token),
                                                    ApiToken.revoked_at.is_(None)))
     if row is None or not row.user.active:
         return None
-    return row.user
+    user, now = row.user, utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
+        pending = db.session.new or db.session.dirty or db.session.deleted
+        row.last_used_at = now
+        if not pending:
+            db.session.commit()
+    return user
+
+
+def tokens(username: str | None = None) -> list[ApiToken]:
+    """Every token (of one user), newest first; only prefixes and dates, never a token."""
+    query = select(ApiToken).join(ApiToken.user).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    if username is not None:
+        query = query.where(ApiToken.user_id == _user(username).id)
+    return list(db.session.scalars(query))
+
+
+def revoke_tokens(*, prefix: str | None = None, username: str | None = None, by: str) -> list[ApiToken]:
+    """Revoke the token with this prefix, or every live token of a user; each written to the audit log."""
+    if (prefix is None) == (username is None):
+        raise AccountError("give a token prefix or a user, not both")
+    query = select(ApiToken).where(ApiToken.revoked_at.is_(None))
+    if prefix is not None:
+        rows = list(db.session.scalars(query.where(ApiToken.prefix == prefix.strip())))
+        if not rows:
+            raise AccountError(f"no live token with prefix {prefix!r}")
+        if len(rows) > 1:
+            raise AccountError(f"{len(rows)} live tokens share the prefix {prefix!r}: revoke them with --user")
+    else:
+        rows = list(db.session.scalars(query.where(ApiToken.user_id == _user(username).id)))
+    for row in rows:
+        _revoke(row, by)
+    return rows
+
+
+def revoke_token(token_id: int, by: str) -> ApiToken | None:
+    """Revoke one token by its id (the admin page); None when there is no such token."""
+    row = db.session.get(ApiToken, token_id)
+    if row is not None and row.revoked_at is None:
+        _revoke(row, by)
+    return row
+
+
+def _revoke(row: ApiToken, by: str) -> None:
+    row.revoked_at = utcnow()
+    audit.info("API token %s of user %s revoked by %s", row.prefix, row.user.username, by)

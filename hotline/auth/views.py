@@ -1,14 +1,20 @@
-"""Log-in, log-out, the language switch, and the role guard for pages."""
+"""Log-in, log-out, the language switch, the role guard for pages, and the administrator's API-token page."""
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
 
+from hotline.auth import sessions
 from hotline.auth.forms import LoginForm
-from hotline.auth.operations import authenticate
-from hotline.extensions import db, limiter
+from hotline.auth.limits import login_limits, remember_device
+from hotline.auth.models import ApiToken
+from hotline.auth.operations import authenticate, revoke_token
+from hotline.cases.queries import paginate
+from hotline.extensions import db
+from hotline.paging import page_number
 
 bp = Blueprint("auth", __name__)
 
@@ -29,19 +35,8 @@ def roles_required(*roles: str):
     return decorate
 
 
-def _login_key() -> str:
-    return f"{request.remote_addr}:{(request.form.get('username') or '').strip().lower()}"
-
-
-def _failed_login(_response) -> bool:
-    # Only failures use up the allowance: a shared office's address logs its whole shift in at 08:00.
-    return not g.get("login_succeeded")
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_failed_login)
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_key,
-               deduct_when=_failed_login)
+@login_limits
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -55,17 +50,22 @@ def login():
             if lang:
                 session["lang"] = lang
             login_user(user)
-            g.login_succeeded = True
+            sessions.start(user)
+            g.login_succeeded = True  # successes never count against the limits
             target = request.args.get("next", "")
             if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
                 target = url_for(HOME[user.role])
-            return redirect(target)
+            response = redirect(target)
+            remember_device(response, user.username)
+            return response
     return render_template("auth/login.html", form=form)
 
 
 @bp.post("/logout")
 @login_required
 def logout():
+    sessions.end_every_session(current_user._get_current_object())  # a copied cookie stops working too
+    db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
@@ -83,3 +83,29 @@ def home():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     return redirect(url_for(HOME[current_user.role]))
+
+
+# ---- API tokens (the administrator's page) -------------------------------------------------------------
+
+MAX_ID = 2**31 - 1  # a larger path id matches no row (and must not reach PostgreSQL's integer)
+
+
+@bp.get("/admin/tokens")
+@roles_required("admin")
+def tokens():
+    """Every API token: prefix, user, created, last used, revoked; never the token itself."""
+    query = select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(),
+                                      ApiToken.id.desc())
+    page = paginate(query, page_number(), current_app.config["PER_PAGE"])
+    return render_template("admin/tokens.html", page=page)
+
+
+@bp.post("/admin/tokens/<int:token_id>/revoke")
+@roles_required("admin")
+def revoke_api_token(token_id: int):
+    row = revoke_token(token_id, by=current_user.username) if token_id <= MAX_ID else None
+    if row is None:
+        abort(404)
+    db.session.commit()
+    flash(_("Token %(prefix)s… of %(user)s is revoked.", prefix=row.prefix, user=row.user.username), "ok")
+    return redirect(url_for("auth.tokens", page=request.args.get("page", type=int) or None))

@@ -40,6 +40,11 @@ class ActionRefused(Exception):
     """The action is not allowed now (HTTP 409); nothing was changed."""
 
 
+class ActionForbidden(ActionRefused):
+    """The user may not take this action at all: their role never may, or the case is at another bureau
+    (HTTP 403, where 409 is kept for "not in this status"); nothing was changed."""
+
+
 class NeedsConfirmation(FieldErrors):
     """A figure that looks like a slip: accepted once the handler confirms it (`"confirm": true`)."""
 
@@ -112,26 +117,33 @@ def _ground(case: Case, purpose: str, code: str | None) -> StatutoryGround:
     return ground
 
 
-def _check_actor(user: User, case: Case, transition: workflow.Transition) -> None:
-    if user.role not in transition.roles:
-        raise ActionRefused(str(_l("your role may not take this action")))
+def _check_actor(user: User, case: Case, action: str) -> None:
+    """Who may act, before what the status allows: a role that may take this action on this kind of case
+    in no status at all is refused whatever the status is now. An action the kind has not at all (an
+    extension of a complaint) is left to the status check (409)."""
+    for_kind = [t for t in workflow.TRANSITIONS if t.action == action and case.kind in t.kinds]
+    if for_kind and not any(user.role in t.roles for t in for_kind):
+        raise ActionForbidden(str(_l("your role may not take this action")))
     if user.role == "bureau" and case.bureau_id != user.bureau_id:
-        raise ActionRefused(str(_l("the case is not at your bureau")))
+        raise ActionForbidden(str(_l("the case is not at your bureau")))
 
 
 def take_action(case: Case, user: User, data: ActionInput) -> Taken:
-    """Apply one action; raises ActionRefused (409) or FieldErrors (422) with nothing changed."""
+    """Apply one action; raises ActionForbidden (403), ActionRefused (409) or FieldErrors (422) with nothing
+    changed."""
     if db.engine.dialect.name == "postgresql":
         # Concurrent actions on one case queue here, on the case row, and the later one sees the
         # earlier one's result: no deadlock between the case and its clocks.
         db.session.refresh(case, with_for_update=True)
+    _check_actor(user, case, data.action)
     if data.version is not None and data.version != case.version:
         raise ActionRefused(str(_l("the case was changed meanwhile; reload it")))
     transition = workflow.transition_for(case.kind, case.status, data.action)
     if transition is None:
         raise ActionRefused(str(_l("this action is not allowed while the case is %(status)s",
                                    status=label(case.status))))
-    _check_actor(user, case, transition)
+    if user.role not in transition.roles:  # another role's step in this status (none today)
+        raise ActionForbidden(str(_l("your role may not take this action")))
     if data.action in workflow.EXTENSION_ACTIONS:
         _check_extension(case, data.action)
     now = utcnow()

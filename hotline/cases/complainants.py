@@ -10,9 +10,9 @@ from hotline.cases.validation import mask_id_number, mask_phone
 from hotline.extensions import db
 
 
-def add_complainants(case: Case, people: list[ComplainantIn], secret: str) -> list[CaseComplainant]:
+def add_complainants(case: Case, people: list[ComplainantIn]) -> list[CaseComplainant]:
     rows = [CaseComplainant(case_id=case.id, position=i + 1, name=p.name, phone=p.phone,
-                            id_number_enc=personal_data.encrypt(secret, p.id_number) if p.id_number else None,
+                            id_number_enc=personal_data.encrypt(p.id_number) if p.id_number else None,
                             id_number_tail=p.id_number[-4:] if p.id_number else None,
                             address=p.address, representative=p.representative)
             for i, p in enumerate(people)]
@@ -38,8 +38,8 @@ def complainants_json(case_id: int) -> list[dict]:
              "representative": c.representative} for c in complainants_of(case_id)]
 
 
-def reveal(case_id: int, secret: str) -> list[dict]:
+def reveal(case_id: int) -> list[dict]:
     """Unmasked phones and ID numbers, for the handler who must call them (the caller logs the view)."""
     return [{"position": c.position, "phone": c.phone,
-             "id_number": personal_data.decrypt(secret, c.id_number_enc) if c.id_number_enc else None}
+             "id_number": personal_data.readable(c.id_number_enc)}
             for c in complainants_of(case_id)]

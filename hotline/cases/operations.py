@@ -150,7 +150,6 @@ def register_case(data: CaseIn, actor: User | None, now: datetime | None = None)
 
 def _register_one(data: CaseIn, kind: str, actor: User | None, station: Station | None,
                   answer: Answer | None, now: datetime, tz: str) -> Registered:
-    secret = current_app.config["SECRET_KEY"]
     received_at = data.received_at or now
     number = allocate_case_number(now.astimezone(ZoneInfo(tz)).date())
     query_code = numbers.new_query_code()
@@ -159,7 +158,7 @@ def _register_one(data: CaseIn, kind: str, actor: User | None, station: Station 
         number=number, kind=kind, channel=data.channel, status="registered",
         received_at=received_at, registered_at=now, station=station, created_by=actor,
         consumer_name=consumer.name, consumer_phone=consumer.phone,
-        consumer_id_number_enc=personal_data.encrypt(secret, consumer.id_number) if consumer.id_number else None,
+        consumer_id_number_enc=personal_data.encrypt(consumer.id_number) if consumer.id_number else None,
         consumer_id_number_tail=consumer.id_number[-4:] if consumer.id_number else None,
         consumer_address=consumer.address, consumer_anonymous=consumer.anonymous,
         business_name=business.name, business_address=business.address, business_uscc=business.uscc,
@@ -167,12 +166,12 @@ def _register_one(data: CaseIn, kind: str, actor: User | None, station: Station 
         category_goods=data.category.goods, category_service=data.category.service,
         category_issue=data.category.issue, subject=data.subject, description=data.description,
         demand=data.demand, amount=data.amount, occurred_on=data.occurred_on,
-        query_code_hash=numbers.hash_query_code(secret, number, query_code),
+        query_code_hash=personal_data.hash_query_code(number, query_code),
         rulebook_version=rulebook_version_for(received_at))
     db.session.add(case)
     db.session.flush()
     joint = kind == "complaint" and bool(data.complainants)
-    people = complainants.add_complainants(case, data.complainants, secret) if joint else []
+    people = complainants.add_complainants(case, data.complainants) if joint else []
     repeat = repeats.find_repeat(case) if kind == "report" else None
     record_event(case, "register", actor, from_status=None, to_status="registered",
                  data=_registration_facts(data, station, joint, repeat), at=now)
@@ -220,11 +219,9 @@ def reveal_personal_data(case: Case, viewer: User) -> dict[str, str | None]:
     """The caller's unmasked phone and ID number, for the handler who must call them; every view
     is written to the access log."""
     from hotline.auth.models import AccessLog
-    secret = current_app.config["SECRET_KEY"]
-    people = complainants.reveal(case.id, secret)
+    people = complainants.reveal(case.id)
     db.session.add(AccessLog(user_id=viewer.id, case_id=case.id,
                              what="phone,id_number" + (",complainants" if people else "")))
     return {"phone": case.consumer_phone,
-            "id_number": personal_data.decrypt(secret, case.consumer_id_number_enc)
-            if case.consumer_id_number_enc else None,
+            "id_number": personal_data.readable(case.consumer_id_number_enc),
             "complainants": {p["position"]: p for p in people}}

@@ -1,10 +1,11 @@
-"""A case as JSON, as `GET /api/v1/cases/{number}` returns it. Personal data is masked."""
+"""A case as JSON, as `GET /api/v1/cases/{number}` returns it. Personal data is masked; a reporter's
+name and address only for those art. 37 keeps them from (hotline/cases/confidential.py)."""
 from hotline.auth.models import User
 from hotline.cases import complainants, repeats
-from hotline.cases.access import may_see_personal_data
+from hotline.cases.confidential import caller_identity
 from hotline.cases.flags import flags_for, flags_json
 from hotline.cases.models import Case, CaseLink
-from hotline.cases.validation import mask_id_number, mask_name, mask_phone
+from hotline.cases.validation import mask_id_number, mask_phone
 from hotline.deadlines.operations import clocks_of
 from hotline.extensions import db
 from hotline.sms.models import SmsMessage
@@ -20,9 +21,8 @@ def _money(value):
 
 
 def consumer_name(case: Case, viewer: User | None) -> str | None:
-    if case.kind == "report" and (viewer is None or not may_see_personal_data(viewer, case)):
-        return mask_name(case.consumer_name)
-    return case.consumer_name
+    """The caller's name as this viewer may see it (举报人信息保密, Order 121 art. 37)."""
+    return caller_identity(case, viewer)["name"]
 
 
 def case_summary(case: Case, viewer: User | None = None) -> dict:
@@ -64,15 +64,17 @@ def _rating(case: Case) -> dict | None:
 
 
 def case_detail(case: Case, viewer: User | None = None) -> dict:
+    caller = caller_identity(case, viewer)
     links = db.session.query(CaseLink).filter_by(case_id=case.id).all()
     messages = db.session.query(SmsMessage).filter_by(case_id=case.id).order_by(SmsMessage.id).all()
     detail = {
         **case_summary(case, viewer),
         "registered_at": _iso(case.registered_at), "closed_at": _iso(case.closed_at),
         "station": {"code": case.station.code, "name": case.station.name} if case.station else None,
-        "consumer": {"name": consumer_name(case, viewer), "phone": mask_phone(case.consumer_phone),
+        "consumer": {"name": caller["name"], "phone": mask_phone(case.consumer_phone),
                      "id_number": mask_id_number(case.consumer_id_number_tail),
-                     "address": case.consumer_address, "anonymous": case.consumer_anonymous},
+                     "address": caller["address"], "anonymous": case.consumer_anonymous,
+                     "confidential": caller["confidential"]},
         "business": {"name": case.business_name, "address": case.business_address, "uscc": case.business_uscc,
                      "phone": case.business_phone, "platform": case.business_platform,
                      "shop": case.business_shop},

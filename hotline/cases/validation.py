@@ -10,7 +10,9 @@ from flask_babel import lazy_gettext as _l
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
-THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")  # 1,234.50; never 1,0,0
+# Yuan as people write them: ASCII digits, optionally grouped by thousands (1,234.50; never 1,0,0), and an
+# optional "." with decimals. re.ASCII: \d would otherwise match other scripts' digits (١٢٣).
+AMOUNT = re.compile(r"(?P<whole>\d+|\d{1,3}(?:,\d{3})+)(?:\.(?P<fraction>\d+))?", re.ASCII)
 MAX_AMOUNT = Decimal("100000000.00")  # 1亿元: beyond this an amount is a typing error
 
 
@@ -57,25 +59,26 @@ def check_id_number(value: str) -> str:
 
 
 def check_amount(value) -> Decimal:
-    """Yuan with at most two decimal places; floats are refused since they cannot hold 0.1 exactly."""
-    if isinstance(value, bool):
+    """Yuan: ASCII digits, an optional "." and at most two decimal places, nothing else. Python's Decimal
+    would also read "1_000", "١٢٣", "1e3", " 12" and "+5"; none of them is how an amount is written, so
+    each is refused rather than guessed at. Floats are read through repr (they cannot hold 0.1 exactly)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise ValueError(str(_l("not an amount of money")))
-    if isinstance(value, float):  # the API parses JSON numbers as Decimal; a float only comes from code
-        value = repr(value)
-    text = str(value).strip()
-    if "," in text and not THOUSANDS.fullmatch(text):
+    text = repr(value) if isinstance(value, float) else str(value)
+    if text.startswith("-") and AMOUNT.fullmatch(text[1:]):
+        raise ValueError(str(_l("must be zero or more")))
+    match = AMOUNT.fullmatch(text)
+    if match is None:
         raise ValueError(str(_l("not an amount of money")))
+    if len(match["fraction"] or "") > 2:
+        raise ValueError(str(_l("at most two decimal places")))
     try:
         amount = Decimal(text.replace(",", ""))
-    except (InvalidOperation, ValueError):
+    except InvalidOperation:  # cannot happen for text the pattern matched; kept so no input can raise
         raise ValueError(str(_l("not an amount of money"))) from None
-    if not amount.is_finite() or amount < 0:
-        raise ValueError(str(_l("must be zero or more")))
-    if amount.as_tuple().exponent < -2:
-        raise ValueError(str(_l("at most two decimal places")))
     if amount > MAX_AMOUNT:
         raise ValueError(str(_l("too large")))
-    return (amount + 0).quantize(Decimal("0.01"))  # + 0 turns -0 into 0
+    return amount.quantize(Decimal("0.01"))
 
 
 def check_not_future(value: date, today: date) -> date:

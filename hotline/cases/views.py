@@ -11,6 +11,7 @@ from hotline.auth.views import roles_required
 from hotline.cases import extension_requests, flags, identity, queries, workflow
 from hotline.cases.access import may_see_personal_data
 from hotline.cases.actions import (
+    ActionForbidden,
     ActionRefused,
     NeedsConfirmation,
     next_steps_message,
@@ -114,8 +115,9 @@ def _action_form(form) -> dict:
     """The posted form as the action's input: empty fields dropped, checkboxes as true/false."""
     data = {k: v for k, v in form.to_dict().items() if k not in ("csrf_token", "next") and v not in ("", None)}
     if "version" in data:
+        # not a whole number ("²", "1e3"): left as text, so the action is refused with 422, never run unchecked
         data["version"] = int(data["version"]) if data["version"].isascii() and data["version"].isdigit() \
-            and len(data["version"]) < 10 else None
+            and len(data["version"]) < 10 else data["version"]
     data["confirm"] = data.get("confirm") in ("1", "on", "true")
     return data
 
@@ -140,8 +142,8 @@ def act(number: str):
         errors, confirm_needed, status = exc.fields, True, 422
     except FieldErrors as exc:
         errors, status = exc.fields, 422
-    except ActionRefused as exc:
-        errors, status = {"": str(exc)}, 409
+    except ActionRefused as exc:  # ActionForbidden (the role may not take it) is 403, the status's refusal 409
+        errors, status = {"": str(exc)}, 403 if isinstance(exc, ActionForbidden) else 409
     except StaleDataError:
         errors, status = {"": _("Someone else changed this case meanwhile; here it is as it is now.")}, 409
     if errors:

@@ -55,6 +55,7 @@ class CaseClock(db.Model):
         # 'due soon' on the dashboard: running clocks by due date
         Index("ix_case_clock_running_due", "due_at", postgresql_where=text("met_at IS NULL"),
               sqlite_where=text("met_at IS NULL")),
+        Index("ix_case_clock_met_at", "met_at"),  # the statistics' drill-down: decisions met in a range
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))  # indexed by the unique (case_id, clock)

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from hotline.auth.models import ROLES
 from hotline.auth.views import roles_required
@@ -35,6 +36,10 @@ from hotline.types import utcnow
 
 audit = logging.getLogger("hotline.audit")
 bp = Blueprint("deadlines", __name__)
+
+# Two keepers saving the same day, year or version at once: the second meets the first's row (a unique
+# key) and is told so, instead of a 500 (issue #12).
+CONCURRENT_CHANGE = _l("Someone else changed the calendar at the same moment; nothing was saved. Try again.")
 
 # 起算: the event a rule's period counts from, as the rulebook reads it.
 STARTS = {"receipt": _l("day of receipt"), "acceptance": _l("day of acceptance"),
@@ -89,15 +94,29 @@ def calendar_days():
             errors = [_("the file is not UTF-8 text")]
     if not errors:
         try:
-            days, clocks = import_calendar_days(parse_calendar_csv(text))
+            days, clocks = import_calendar_days(_within_calendar_years(parse_calendar_csv(text)))
+            db.session.commit()
         except CalendarImportError as exc:
             db.session.rollback()
             errors = exc.errors
+        except IntegrityError:
+            db.session.rollback()
+            errors = [CONCURRENT_CHANGE]
         else:
-            db.session.commit()
             flash(_("%(days)s days imported; %(clocks)s open deadlines recomputed.", days=days, clocks=clocks), "ok")
             return redirect(url_for("deadlines.calendar_days"))
     return _calendar_page(import_errors=errors, import_text=text, status=422)
+
+
+def _within_calendar_years(rows: list) -> list:
+    """A day outside the years the calendar holds (0001-01-01 once overflowed the deadline arithmetic
+    into a 500, issue #12) is refused with the import's other errors, by its date."""
+    wrong = sorted({day for day, _kind, _name in rows if not calendar.MIN_YEAR <= day.year <= calendar.MAX_YEAR})
+    if wrong:
+        raise CalendarImportError([_l("“%(value)s” is outside the years the calendar holds (%(first)s to %(last)s)",
+                                      value=day.isoformat(), first=calendar.MIN_YEAR, last=calendar.MAX_YEAR)
+                                   for day in wrong[:20]])
+    return rows
 
 
 @bp.post("/admin/calendar/day")
@@ -120,8 +139,12 @@ def calendar_add_day():
         errors["name"] = _("at most 64 characters")
     if errors:
         return _calendar_page(day_errors=errors, day_values=form, status=422)
-    clocks = import_calendar_days([(day, kind, name or None)])[1]
-    db.session.commit()
+    try:
+        clocks = import_calendar_days([(day, kind, name or None)])[1]
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return _calendar_page(day_errors={"day": str(CONCURRENT_CHANGE)}, day_values=form, status=409)
     audit.info("calendar day %s saved as %s by user %s", day, kind, current_user.id)
     flash(_("%(day)s saved as %(kind)s; %(clocks)s open deadlines recomputed.", day=day.isoformat(),
             kind=label(kind), clocks=clocks), "ok")
@@ -161,11 +184,15 @@ def calendar_year():
             clocks = unmark_year_complete(year, current_user.id)
             message = _("%(year)s is no longer marked complete; %(clocks)s open deadlines recomputed.", year=year,
                         clocks=clocks)
+        db.session.commit()
     except CalendarYearError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("deadlines.calendar_days"))
-    db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        flash(str(CONCURRENT_CHANGE), "error")
+        return redirect(url_for("deadlines.calendar_days"))
     flash(message, "ok")
     return redirect(url_for("deadlines.calendar_days"))
 
@@ -201,11 +228,15 @@ def rulebook():
 
 
 def _save_rule():
-    try:
-        rule_id = int(request.form.get("id", 0) or 0)
-        rule = db.session.get(DeadlineRule, rule_id) if 0 < rule_id < 2**31 else None
-    except ValueError:
-        rule = None
+    raw_id = request.form.get("id", "").strip()
+    if not raw_id:  # a form without a rule: nothing to save
+        flash(_("Pick a rule to change."), "error")
+        return redirect(url_for("deadlines.rulebook"))
+    if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 9):  # "abc", "²", a huge id: issue #12
+        abort(400, description=_("no such rule"))
+    rule = db.session.get(DeadlineRule, int(raw_id))
+    if rule is None:
+        abort(404)
     try:
         length, extension = int(request.form["length"]), int(request.form.get("extension") or 0)
         if not (0 < length <= 365 and 0 <= extension <= 365):
@@ -213,20 +244,19 @@ def _save_rule():
     except (KeyError, ValueError):
         flash(_("length and extension must be whole numbers of days"), "error")
         return redirect(url_for("deadlines.rulebook"))
-    unit = request.form.get("unit") or (rule.unit if rule is not None else "working")
+    unit = request.form.get("unit") or rule.unit
     if unit not in UNITS:
         flash(_("the unit must be working days or natural days"), "error")
         return redirect(url_for("deadlines.rulebook"))
-    if rule is not None:
-        rule.length, rule.extension, rule.unit = length, extension, unit
-        rule.basis = request.form.get("basis", rule.basis).strip()[:255] or rule.basis
-        verified = request.form.get("verified") == "on"
-        for sibling in db.session.scalars(select(DeadlineRule).where(DeadlineRule.version == rule.version)):
-            sibling.verified = verified
-        db.session.commit()
-        audit.info("rulebook %s %s set to %s %s (+%s) by user %s", rule.version, rule.clock, rule.length, rule.unit,
-                   rule.extension, current_user.id)
-        flash(_("Rule saved."), "ok")
+    rule.length, rule.extension, rule.unit = length, extension, unit
+    rule.basis = request.form.get("basis", rule.basis).strip()[:255] or rule.basis
+    verified = request.form.get("verified") == "on"
+    for sibling in db.session.scalars(select(DeadlineRule).where(DeadlineRule.version == rule.version)):
+        sibling.verified = verified
+    db.session.commit()
+    audit.info("rulebook %s %s set to %s %s (+%s) by user %s", rule.version, rule.clock, rule.length, rule.unit,
+               rule.extension, current_user.id)
+    flash(_("Rule saved."), "ok")
     return redirect(url_for("deadlines.rulebook"))
 
 
@@ -274,6 +304,11 @@ def _new_version():
         db.session.add(DeadlineRule(version=name, title=title, effective_from=effective, verified=False,
                                     clock=rule.clock, starts=rule.starts, length=rule.length,
                                     extension=rule.extension, unit=rule.unit, basis=rule.basis))
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same version added by someone else at the same moment
+        db.session.rollback()
+        flash(_("a version with this name exists already"), "error")
+        return redirect(url_for("deadlines.rulebook"))
     flash(_("Version %(name)s added; check its numbers and mark it verified.", name=name), "ok")
     return redirect(url_for("deadlines.rulebook"))

@@ -1,6 +1,7 @@
 """The console's form posts flat names (`consumer.phone`); this folds them into the API's shape,
 so the page and `POST /api/v1/cases` share one validator and one set of field names."""
 import copy
+import unicodedata
 
 from werkzeug.datastructures import MultiDict
 
@@ -8,7 +9,6 @@ from hotline.cases.operations import check_registration
 from hotline.cases.schemas import FieldErrors, parse_case
 
 CHECKBOXES = {"consumer.anonymous", "consumer.representative", "business.address_unreachable", "also_report"}
-SKIP = {"csrf_token", "add_complainant"}
 COMPLAINANT_FIELDS = ("name", "phone", "id_number", "address", "representative")
 TRUE = ("on", "1", "true", "y")
 
@@ -19,8 +19,9 @@ def _complainants(form: MultiDict) -> list[dict]:
     rows: dict[int, dict] = {}
     for name, value in form.items():
         parts = name.split(".")
-        if len(parts) != 3 or parts[0] != "complainants" or not parts[1].isdigit() or len(parts[1]) > 3 \
-                or parts[2] not in COMPLAINANT_FIELDS:
+        # isascii: "²".isdigit() is true, but int("²") raises
+        if len(parts) != 3 or parts[0] != "complainants" or not (parts[1].isascii() and parts[1].isdigit()) \
+                or len(parts[1]) > 3 or parts[2] not in COMPLAINANT_FIELDS:
             continue
         row = rows.setdefault(int(parts[1]), {})
         if parts[2] == "representative":
@@ -32,29 +33,27 @@ def _complainants(form: MultiDict) -> list[dict]:
 
 
 def form_to_payload(form: MultiDict) -> dict:
+    """The form's own fields folded into the API's shape. Any other name is ignored, as a browser posts
+    only the page's fields: a name such as `consumer` next to `consumer.phone` cannot be folded (a 500
+    once, issue #12), and the API's own check names unknown fields for the clients that send JSON."""
     payload: dict = {}
     complainants = _complainants(form)
     if complainants:
         payload["complainants"] = complainants
-    for name, value in form.items():
-        if name in SKIP or name.startswith("complainants."):
-            continue
+    for name in FORM_FIELDS:
         if name in CHECKBOXES:
-            value = value in TRUE
-        elif value.strip() == "":
-            continue
+            value = form.get(name) in TRUE
+        else:
+            value = form.get(name, "")
+            if name == "amount":  # typed with a CJK input method: full-width digits and point (１２．５)
+                value = unicodedata.normalize("NFKC", value).strip()
+            if value.strip() == "":
+                continue
         target = payload
         *parents, leaf = name.split(".")
         for parent in parents:
             target = target.setdefault(parent, {})
         target[leaf] = value
-    for name in CHECKBOXES:
-        if name not in form:
-            *parents, leaf = name.split(".")
-            target = payload
-            for parent in parents:
-                target = target.setdefault(parent, {})
-            target[leaf] = False
     return payload
 
 
@@ -65,6 +64,8 @@ FIELD_ORDER = ("kind", "channel", "consumer.phone", "consumer.name", "consumer.a
                "category.goods", "category.service", "category.issue",
                "subject", "description", "demand", "amount", "occurred_on", "received_at", "also_report",
                "answer", "answer_code", "station")
+# The names the form posts (the joint complaint's rows apart), each folded into the API's shape.
+FORM_FIELDS = tuple(name for name in FIELD_ORDER if name != "complainants")
 # What a required field is given while the rest of the form is checked (it keeps its own error).
 PLACEHOLDERS = {"subject": "-"}
 

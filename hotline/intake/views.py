@@ -1,13 +1,18 @@
-"""Intake pages: the operator's console (phone, walk-in, letter) and the community-station page."""
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+"""Intake pages: the operator's console (phone, walk-in, letter) and the community-station page. A
+registration answers with a redirect to the confirmation; a form sent twice registers once (once.py)."""
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from hotline.api import idempotency
 from hotline.auth.views import roles_required
 from hotline.cases import queries
+from hotline.cases.numbers import group_case_number
 from hotline.cases.operations import register_case
 from hotline.cases.schemas import CHANNELS, KINDS, FieldErrors, parse_case
 from hotline.cases.workflow import STATUSES
 from hotline.extensions import db
+from hotline.intake import once
 from hotline.intake.forms import all_field_errors, complainant_rows, form_to_payload, in_form_order
 from hotline.intake.next_steps import next_steps
 from hotline.labels import label
@@ -24,34 +29,64 @@ def _intake(template: str, fixed_channel: str | None, recent_filter: dict | None
     registered = None
     status = 200
     rows = complainant_rows({})
+    token = once.new_token()
     if request.method == "POST":
         payload = form_to_payload(request.form)
         if fixed_channel:
             payload["channel"] = fixed_channel
         rows = complainant_rows(payload)
-    if request.method == "POST" and "add_complainant" in request.form:
-        # 共同投诉 without JavaScript: the form comes back with one more complainant row, nothing registered
-        values, rows = request.form, complainant_rows(payload, add=True)
-    elif request.method == "POST":
-        try:
-            registered = register_case(parse_case(payload), current_user)
-            db.session.commit()
-        except FieldErrors as exc:
-            db.session.rollback()
-            # The first check stops at its first stage; the form marks every wrong field at once.
-            errors = all_field_errors(payload, current_user, utcnow()) or in_form_order(exc.fields)
-            values, status = request.form, 422
+        values, token = request.form, once.token_to_keep()
+        if "add_complainant" in request.form:
+            # 共同投诉 without JavaScript: the form comes back with one more complainant row, nothing registered
+            rows = complainant_rows(payload, add=True)
         else:
-            rows = complainant_rows({})
+            answer = _register_once(payload)
+            if not isinstance(answer, tuple):
+                return answer  # registered (now or by the first post of this form): post/redirect/get
+            errors, status = answer
+            if status == 409:
+                token = once.new_token()  # the token was used: sending the form again registers a new case
+    else:
+        registered = once.registered_to_show()
     tz = current_app.config["TIMEZONE"]
     recent = queries.list_cases(current_user, recent_filter or {}, 1, 15).items if recent_filter is not None else []
-    return render_template(template, errors=errors, values=values, registered=registered,
+    return render_template(template, errors=errors, values=values, registered=registered, form_token=token,
                            first_error=next(iter(errors), None), complainant_rows=rows,
                            focus_complainant=len(rows) - 1 if "add_complainant" in request.form else None,
                            next_steps=next_steps(registered.case, tz) if registered else None,
                            kinds=KINDS, channels=[c for c in CHANNELS if c != "station"],
                            categories=category_choices(), stations=active_stations(), recent=recent,
                            status_labels={s: label(s) for s in STATUSES}), status
+
+
+def _register_once(payload: dict):
+    """Register the form's case once (hotline/intake/once.py): a redirect to the confirmation, or
+    (errors, status) for the form shown again."""
+    still_running = {"": _("This form is still being registered. Open the list of cases in a moment to find it.")}
+    try:
+        claimed = once.claim_form(payload)
+    except idempotency.KeyReused as exc:
+        first = exc.args[0].get("number") if exc.args and isinstance(exc.args[0], dict) else None
+        if not first:
+            return still_running, 409
+        return {"": _("This form was sent before and registered as case %(number)s. Check the fields and register "
+                      "again to log a new case.", number=group_case_number(first))}, 409
+    except idempotency.InProgress:
+        return still_running, 409
+    if not claimed.answered:
+        try:
+            registered = register_case(parse_case(payload), current_user)
+            idempotency.record(claimed, 201, once.confirmation(registered))
+            db.session.commit()
+        except FieldErrors as exc:
+            idempotency.release(claimed)  # nothing was registered: the same form, corrected, goes through
+            # The first check stops at its first stage; the form marks every wrong field at once.
+            return all_field_errors(payload, current_user, utcnow()) or in_form_order(exc.fields), 422
+        except BaseException:
+            idempotency.release(claimed)
+            raise
+    once.remember(claimed)
+    return redirect(url_for(request.endpoint), code=303)
 
 
 @bp.route("/console", methods=["GET", "POST"])

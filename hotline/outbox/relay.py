@@ -3,6 +3,9 @@
 - With a broker (`HOTLINE_BROKER_URL`): jobs are published to Celery right after the commit that
   wrote them (the after-commit hook wakes the relay thread) and again on every pass while they
   stay unpublished (broker down) or unfinished long after publishing (message lost).
+- After a broker outage (a failed pass, then a broker that answers again, or a broker restarted
+  meanwhile) the first pass republishes every job not done at once: what sat in the broker when it
+  went away is gone, and waiting REPUBLISH_AFTER for it held cases up a minute (issue #12).
 - Embedded default: the relay thread runs the jobs itself.
 A job's effects and its `done_at` commit in one transaction, and the row is locked while it runs,
 so running a job twice (a redelivered message, two workers) has no second effect."""
@@ -11,7 +14,8 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import or_, select, update
@@ -91,12 +95,20 @@ def _record_failure(job_id: int, exc: Exception) -> None:
     log.warning("outbox job %s (%s) failed, attempt %s: %r", job_id, job.task, job.attempts, exc)
 
 
-def _due_jobs(limit: int, for_publishing: bool) -> list[OutboxJob]:
+def _due_jobs(limit: int, for_publishing: bool, everything_after: int | None = None,
+              published_before: datetime | None = None) -> list[OutboxJob]:
+    """Due jobs not done. For publishing: those not published yet or published long ago; after an
+    outage, those with an id above `everything_after` not published since `published_before`."""
     now = utcnow()
     query = select(OutboxJob).where(OutboxJob.done_at.is_(None), OutboxJob.available_at <= now,
                                     OutboxJob.task.in_(list(HANDLERS)))
     if for_publishing:
-        query = query.where(or_(OutboxJob.published_at.is_(None), OutboxJob.published_at < now - REPUBLISH_AFTER))
+        if everything_after is not None:
+            query = query.where(OutboxJob.id > everything_after, or_(OutboxJob.published_at.is_(None),
+                                                                     OutboxJob.published_at < published_before))
+        else:
+            query = query.where(or_(OutboxJob.published_at.is_(None),
+                                    OutboxJob.published_at < now - REPUBLISH_AFTER))
         if _is_postgres():
             query = query.with_for_update(skip_locked=True)  # two relays never publish one job at once
     return list(db.session.scalars(query.order_by(OutboxJob.id).limit(limit)))
@@ -116,11 +128,18 @@ def run_pending(limit: int = 200) -> int:
 
 
 def publish_pending(send: Callable[[OutboxJob], None], limit: int = 500) -> int:
+    """Hand due jobs to the broker; returns how many were sent."""
+    return len(_publish(send, limit))
+
+
+def _publish(send: Callable[[OutboxJob], None], limit: int, everything_after: int | None = None,
+             published_before: datetime | None = None) -> list[int]:
     """Hand due jobs to the broker. The batch is claimed with a short lease and committed first, so
     no row stays locked while messages go out and a worker can run a job the moment it arrives.
     Sent jobs are then marked published; if this process dies mid-batch, the lease runs out and the
-    next pass sends the rest; what the broker refused is released at once."""
-    jobs = _due_jobs(limit, for_publishing=True)
+    next pass sends the rest; what the broker refused is released at once. Returns the ids sent."""
+    jobs = _due_jobs(limit, for_publishing=True, everything_after=everything_after,
+                     published_before=published_before)
     claimed = [job.id for job in jobs]
     lease = utcnow() - REPUBLISH_AFTER + PUBLISH_LEASE  # eligible again after the lease
     for job in jobs:
@@ -140,13 +159,96 @@ def publish_pending(send: Callable[[OutboxJob], None], limit: int = 500) -> int:
             db.session.execute(update(OutboxJob).where(OutboxJob.id.in_(unsent), OutboxJob.done_at.is_(None))
                                .values(published_at=None), execution_options={"synchronize_session": False})
         db.session.commit()
-    return len(sent)
+    return sent
+
+
+@dataclass(frozen=True)
+class BrokerInstance:
+    """The broker process that answered: an id that changes when it restarts (Redis's run_id), and
+    since when it runs; both None where the transport does not say."""
+    id: str | None = None
+    up_since: datetime | None = None
+
+
+class BrokerWatch:
+    """The broker as this process last saw it: down since when, and which instance (a Redis restarted
+    without persistence has lost its queues even if no pass saw it down)."""
+
+    def __init__(self):
+        self.down_since: datetime | None = None
+        self.instance: BrokerInstance | None = None
+        self._lock = threading.Lock()
+
+    def failed(self, exc: Exception) -> None:
+        with self._lock:
+            if self.down_since is None:
+                self.down_since = utcnow()
+                log.warning("broker unreachable, outbox jobs wait in the database: %r", exc)
+
+    def answered(self, instance: BrokerInstance) -> datetime | None:
+        """The broker answered. After an outage or a restart: the moment before which what was
+        published may be lost (a restarted broker: when it started, so that what another relay
+        republished since is not sent once more); otherwise None."""
+        with self._lock:
+            known = self.instance is not None and self.instance.id is not None
+            restarted = known and instance.id is not None and instance.id != self.instance.id
+            cutoff = None
+            if restarted or self.down_since is not None:
+                # a broker that kept its queues (same instance) may still have lost what was in flight
+                cutoff = instance.up_since if (restarted or not known) and instance.up_since else utcnow()
+                log.warning("broker back (down since %s%s): republishing what was published before %s and is "
+                            "not done", self.down_since, ", restarted" if restarted else "", cutoff)
+            self.down_since = None
+            self.instance = instance
+            return cutoff
+
+
+_watches: dict[str, BrokerWatch] = {}
+
+
+def broker_watch(url: str) -> BrokerWatch:
+    """One watch per broker URL and process (each web and worker process relays on its own)."""
+    return _watches.setdefault(url, BrokerWatch())
+
+
+def republish_unfinished(send: Callable[[OutboxJob], None], published_before: datetime, limit: int = 500) -> int:
+    """After an outage: publish every due job not done that was published before the broker came
+    back, however recently, since the broker may have lost it. Running a job twice has no second
+    effect (execute_job), so a duplicate costs a skipped task, never a second routing or SMS."""
+    total, after_id = 0, 0
+    while True:
+        sent = _publish(send, limit, everything_after=after_id, published_before=published_before)
+        total += len(sent)
+        if len(sent) < limit:
+            return total
+        after_id = max(sent)
+
+
+def relay_with_broker(send: Callable[[OutboxJob], None], broker_instance: Callable[[], BrokerInstance],
+                      watch: BrokerWatch) -> int:
+    """One pass with a broker: check that it answers (and which instance), publish, and after an
+    outage republish what it may have lost. A failure is remembered and raised; the next pass
+    (2 s later in the relay thread) tries again."""
+    try:
+        instance = broker_instance()
+    except Exception as exc:
+        watch.failed(exc)
+        raise
+    try:
+        cutoff = watch.answered(instance)
+        if cutoff is not None:
+            return republish_unfinished(send, cutoff)
+        return publish_pending(send)
+    except Exception as exc:
+        db.session.rollback()
+        watch.failed(exc)
+        raise
 
 
 def relay_once(app: Flask) -> int:
     if app.config.get("BROKER_URL"):
-        from hotline.outbox.publisher import send_job
-        return publish_pending(send_job)
+        from hotline.outbox.publisher import broker_instance, send_job
+        return relay_with_broker(send_job, broker_instance, broker_watch(app.config["BROKER_URL"]))
     count = 0
     while (ran := run_pending()):
         count += ran

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from hotline.cases import numbers
+from hotline.cases import numbers, personal_data
 from hotline.cases.models import Case, CaseEvent
 from hotline.cases.schemas import FieldErrors
 from hotline.cases.validation import mask_phone
@@ -45,7 +45,7 @@ def normalise_number(text) -> str:
     if not number:
         raise FieldErrors({"number": str(_l("required"))})
     if not numbers.is_valid_case_number(number):
-        raise FieldErrors({"number": str(_l("not a valid case number: check the 14 digits"))})
+        raise FieldErrors({"number": str(_l("not a valid case number: check its 14 or 16 digits"))})
     return number
 
 
@@ -58,7 +58,11 @@ def find_case(number_text, code) -> Case | None:
         raise FieldErrors({"code": str(_l("required"))})
     case = db.session.scalar(select(Case).where(Case.number == number))
     stored = case.query_code_hash if case is not None else _NO_CASE_HASH
-    matches = numbers.query_code_matches(current_app.config["SECRET_KEY"], number, code[:32], stored)
+    matches, rehashed = personal_data.check_query_code(number, code[:32], stored)
+    if case is not None and matches and rehashed:  # a code made with the old secret key: moved to the new key
+        table = Case.__table__  # a plain UPDATE: the hash is no fact the statistics count
+        db.session.execute(update(table).where(table.c.id == case.id).values(query_code_hash=rehashed))
+        db.session.commit()
     return case if case is not None and matches else None
 
 

@@ -32,7 +32,7 @@ def parse_rating(data) -> tuple[int, str | None, bool | None]:
         raw = None
     if isinstance(raw, int):
         score = raw
-    elif isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
+    elif isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit() and len(raw.strip()) < 10:
         score = int(raw.strip())
     if score is None or not 1 <= score <= 5:
         errors["score"] = str(_l("choose a score from 1 to 5"))

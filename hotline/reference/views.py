@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from hotline.auth.models import ROLES
 from hotline.auth.views import roles_required
@@ -44,12 +45,7 @@ def edit_answer(code: str | None):
             errors["title"] = _("too long")
         if not errors:
             if answer is None:
-                count = db.session.scalar(select(func.count(Answer.id))) or 0
-                answer = Answer(code=f"A{count + 1:03d}")
-                while db.session.scalar(select(Answer.id).where(Answer.code == answer.code)):
-                    count += 1
-                    answer.code = f"A{count + 1:03d}"
-                db.session.add(answer)
+                answer = _new_answer()
             before = (answer.title, answer.body, answer.legal_basis, answer.keywords, answer.active,
                       answer.basis_verified)
             answer.title, answer.body = title, body
@@ -65,6 +61,28 @@ def edit_answer(code: str | None):
             return redirect(url_for("reference.answers"))
     return render_template("reference/answer_form.html", answer=answer, errors=errors,
                            values=request.form if request.method == "POST" else None), (422 if errors else 200)
+
+
+def next_answer_code() -> str:
+    """The next free code A001, A002, …: one past the count of answers, moved on past codes taken."""
+    count = db.session.scalar(select(func.count(Answer.id))) or 0
+    while db.session.scalar(select(Answer.id).where(Answer.code == f"A{count + 1:03d}")):
+        count += 1
+    return f"A{count + 1:03d}"
+
+
+def _new_answer(attempts: int = 5) -> Answer:
+    """A new answer with a fresh code, written at once in a savepoint: two editors adding answers at the
+    same moment pick the same next code, and the second then takes the one after (a 500 once, issue #12)."""
+    for _attempt in range(attempts):
+        answer = Answer(code=next_answer_code(), title="", body="")
+        try:
+            with db.session.begin_nested():
+                db.session.add(answer)
+        except IntegrityError:
+            continue
+        return answer
+    abort(409, description=_("Other answers were being added at the same moment; try again."))
 
 
 # Resolving a pack conflict: the pack changed an entry that was edited here (reference/pack.py).

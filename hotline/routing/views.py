@@ -69,7 +69,8 @@ def _rule_from_form(rule: RoutingRule) -> dict[str, str]:
 def _check_rule_form(rule: RoutingRule) -> dict[str, str]:
     errors = {}
     position = request.form.get("position", "").strip()
-    if position.isascii() and position.isdigit() and int(position) <= MAX_POSITION:
+    # len first: int() of thousands of digits raises (Python's limit on long integer strings), issue #12
+    if position.isascii() and position.isdigit() and len(position) <= 7 and int(position) <= MAX_POSITION:
         rule.position = int(position)
     else:
         errors["position"] = _("must be a whole number from 0 to %(max)s", max=MAX_POSITION)

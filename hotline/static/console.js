@@ -297,7 +297,7 @@
     if (hit) {
       var labels = panel ? JSON.parse(panel.dataset.labels || "{}") : {};
       repeatNotice.textContent = repeatNotice.dataset.text.replace("BUSINESS", hit.business.name)
-        .replace("NUMBER", hit.number.replace(/^(\d{4})(\d{4})(\d{4})(\d{2})$/, "$1 $2 $3 $4"))
+        .replace("NUMBER", hit.number.replace(/^(\d{4})(\d{4})(\d{4})(\d{2}|\d{4})$/, "$1 $2 $3 $4"))
         .replace("STATUS", labels[hit.status] || hit.status);
     }
   }
@@ -375,7 +375,7 @@
         data.items.forEach(function (c) {
           var li = el("li");
           // Grouped 4-4-4-2 for reading aloud, as on every page; the link keeps the digits.
-          var a = el("a", c.number.replace(/^(\d{4})(\d{4})(\d{4})(\d{2})$/, "$1 $2 $3 $4"), "number");
+          var a = el("a", c.number.replace(/^(\d{4})(\d{4})(\d{4})(\d{2}|\d{4})$/, "$1 $2 $3 $4"), "number");
           a.href = panel.dataset.caseUrl.replace("NUMBER", c.number);
           li.appendChild(a);
           // The server gives the local date (HOTLINE_TIMEZONE); cutting the UTC time would show yesterday before 08:00.

@@ -46,7 +46,9 @@ def cells_of(facts: Facts | None) -> Cells:
         cells[("open", (base, facts.kind, facts.channel, facts.category, facts.status))] = [1, int(facts.overdue)]
     if facts.business_key:
         month = facts.received_day.replace(day=1)
-        vector = [1, int(facts.outcome not in NOT_AGAINST_BUSINESS), int(facts.accepted),
+        counts = facts.outcome not in NOT_AGAINST_BUSINESS
+        # accepted, then withdrawn: not disclosed as accepted either (accepted ≤ counted, always)
+        vector = [1, int(counts), int(facts.accepted and counts),
                   int(facts.outcome in MEDIATION_OUTCOMES), int(facts.outcome == "mediated")]
         for bureau_id in {base, 0}:
             for kind in (facts.kind, ""):

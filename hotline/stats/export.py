@@ -61,7 +61,7 @@ def send_table(fmt: str, filename: str, header: Sequence[str], rows: Iterable[Se
     else:
         body = stream_with_context(_csv_chunks(header, rows))
         mimetype = "text/csv; charset=utf-8"
-    response = Response(body, mimetype=mimetype)
+    response = Response(body, content_type=mimetype)
     response.headers["Content-Disposition"] = _disposition(f"{filename}.{fmt}")
     response.headers["Cache-Control"] = "no-store"
     return response

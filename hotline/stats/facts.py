@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from hotline.auth.models import User
 from hotline.cases.models import Case, CaseEvent
 from hotline.deadlines.models import CaseClock, ExtensionRequest
 from hotline.extensions import db
@@ -19,7 +20,8 @@ from hotline.reference.models import Bureau
 DECISION_CLOCKS = {"complaint": ("complaint_decision",), "report": ("report_verification", "violation_verification"),
                    "consultation": ("consultation_reply",), "suggestion": ("consultation_reply",)}
 # The clock a closed case is measured against (按期办结): the first of these the case has. Mediation for
-# an accepted complaint, else its decision; a case transferred out of triage is measured by triage.
+# an accepted complaint, else its decision clock (every case has one from receipt once a rulebook is
+# loaded; triage is the fallback for a case registered before any rulebook).
 CLOSING_CLOCKS = {"complaint": ("mediation", "complaint_decision", "triage"),
                   "report": ("report_verification", "violation_verification", "triage"),
                   "consultation": ("consultation_reply", "triage"), "suggestion": ("consultation_reply", "triage")}
@@ -121,11 +123,12 @@ def load_facts(case_ids: list[int], zone: ZoneInfo) -> dict[int, Facts]:
         else:  # 退单: counted for the bureau that returned the case, on the day it did
             code = (data or {}).get("bureau")
             returns[case_id].append([local_day(at, zone).isoformat(), bureau_ids.get(code, 0)])
-    by_case = {case.id: case for case in cases}
     extensions: dict[int, list] = defaultdict(list)
-    for case_id, at in db.session.execute(
-            select(ExtensionRequest.case_id, ExtensionRequest.requested_at)
+    # 延期申请: counted for the bureau of the handler who asked, whichever bureau holds the case later
+    for case_id, at, asker_bureau in db.session.execute(
+            select(ExtensionRequest.case_id, ExtensionRequest.requested_at, User.bureau_id)
+            .outerjoin(User, User.id == ExtensionRequest.requested_by_id)
             .where(ExtensionRequest.case_id.in_(case_ids)).order_by(ExtensionRequest.id)):
-        extensions[case_id].append([local_day(at, zone).isoformat(), by_case[case_id].bureau_id or 0])
+        extensions[case_id].append([local_day(at, zone).isoformat(), asker_bureau or 0])
     return {case.id: facts_of(case, clocks[case.id], ratings.get(case.id), case.id in accepted,
                               returns[case.id], extensions[case.id], zone) for case in cases}

@@ -168,12 +168,26 @@ def trend(filters: Filters, measures: tuple[str, ...] = ("received", "closed")) 
             step += timedelta(days=1)
         where = [column.between(filters.start, filters.end)]
     else:
-        model, column, unit = StatMonth, StatMonth.month, "month"
-        periods, step = [], month_start(filters.start)
-        while step <= filters.end:
-            periods.append(step)
-            step = next_month(step)
-        where = [column.between(periods[0], periods[-1])]
+        # Months: whole ones from stat_month, and only the range's days of the first and last (stat_day),
+        # so that the bars add up to the range's totals.
+        unit = "month"
+        periods = months_of(filters.start, filters.end)
+        spans, months = split_range(filters.start, filters.end)
+        found: dict[date, dict[str, int]] = {p: dict.fromkeys(measures, 0) for p in periods}
+        if months:
+            query = (select(StatMonth.month, *(func.sum(getattr(StatMonth, m)).label(m) for m in measures))
+                     .where(StatMonth.month.between(*months), *_dims(StatMonth, filters)).group_by(StatMonth.month))
+            for row in db.session.execute(query):
+                for m in measures:
+                    found[row[0]][m] += int(getattr(row, m) or 0)
+        if spans:
+            query = (select(StatDay.day, *(func.sum(getattr(StatDay, m)).label(m) for m in measures))
+                     .where(or_(*(StatDay.day.between(a, b) for a, b in spans)), *_dims(StatDay, filters))
+                     .group_by(StatDay.day))
+            for row in db.session.execute(query):
+                for m in measures:
+                    found[month_start(row[0])][m] += int(getattr(row, m) or 0)
+        return unit, [(p, found[p]) for p in periods]
     query = (select(column, *(func.sum(getattr(model, m)).label(m) for m in measures))
              .where(*where, *_dims(model, filters)).group_by(column))
     found = {row[0]: {m: int(getattr(row, m) or 0) for m in measures} for row in db.session.execute(query)}

@@ -84,3 +84,113 @@ def test_pydantic_messages_are_ours(client, headers):
                            headers=headers)
     message = response.get_json()["error"]["fields"]["occurred_on"]
     assert "Datetimes" not in message and json.dumps(message)
+
+
+# ---- issue #12 item 8: inputs an outside probe answered with a 500 -----------------------------------------
+
+@pytest.fixture
+def centre(client, make_user, login):
+    return login(client, make_user("supervisor"))
+
+
+def test_a_console_field_named_like_a_group_is_ignored(client, centre):
+    from tests.intake.test_console import FORM
+    for stray in ({"consumer": "x"}, {"consumer.phone.x": "1"}, {"kind.x": "y"}, {"complainants.².name": "王五"},
+                  {"complainants.1.name.x": "y"}):
+        response = client.post("/console", data={**FORM, **stray, "subject": f"件{len(stray)}{list(stray)[0]}",
+                                                 "csrf_token": centre})
+        assert response.status_code == 303, stray
+    assert client.post("/console", data={"consumer": "x", "csrf_token": centre}).status_code == 422
+
+
+def test_an_action_version_that_is_not_a_whole_number_is_422(client, centre, make_case, headers):
+    case = make_case().case
+    run_pending()
+    page = client.post(f"/cases/{case.number}/actions", data={"action": "accept", "version": "²", "csrf_token": centre})
+    assert page.status_code == 422
+    api = client.post(f"/api/v1/cases/{case.number}/actions", json={"action": "accept", "version": "²"},
+                      headers=headers)
+    assert api.status_code == 422 and "version" in api.get_json()["error"]["fields"]
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == "pending"
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "9" * 5000])
+def test_a_huge_page_number_is_never_a_500(client, centre, headers, page):
+    assert client.get(f"/cases?page={page}").status_code == 200  # a page list reads it as its first page
+    assert client.get(f"/api/v1/cases?page={page}", headers=headers).status_code == 422
+    assert client.get(f"/api/v1/alerts?page={page}").status_code == 422
+
+
+@pytest.mark.parametrize(("rule_id", "status"), [("abc", 400), ("99999999999999999999", 400), ("²", 400),
+                                                 ("9" * 5000, 400), ("999999", 404)])
+def test_the_rulebook_form_with_a_wrong_rule_id_is_4xx(client, centre, rule_id, status):
+    response = client.post("/admin/deadlines", data={"id": rule_id, "length": "5", "csrf_token": centre})
+    assert response.status_code == status
+
+
+def test_routing_rules_with_huge_numbers_are_4xx(client, centre):
+    form = {"match": "kind", "value": "complaint", "bureau": "tiexi", "csrf_token": centre}
+    for position in ("99999999999999999999", "9" * 5000, "²"):
+        assert client.post("/admin/routing/new", data={**form, "position": position}).status_code == 422
+    assert client.post("/admin/routing/99999999999999999999", data={**form, "position": "1"}).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/manage/alerts/99999999999999999999", "/alerts/99999999999999999999",
+                                  "/manage/alerts/2147483648/preview"])
+def test_path_ids_beyond_any_row_are_404(client, centre, path):
+    """Every `<int:…>` route is bounded (it reached the database, which refused the number with a 500)."""
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(("line", "message"), [("0001-01-01,workday,x", "0001-01-01"),
+                                               ("9999-12-31,holiday,x", "9999-12-31"),
+                                               ("2027-01-01,holiday," + "名" * 65, "64")])
+def test_calendar_lines_out_of_range_are_refused(client, centre, line, message):
+    from hotline.deadlines.models import CalendarDay
+    response = client.post("/admin/calendar", data={"text": line, "csrf_token": centre})
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert db.session.query(CalendarDay).count() == 0
+
+
+def test_two_answers_created_at_once_get_two_codes(client, centre, monkeypatch):
+    """The second of two editors saving a new answer at the same moment picked the code the first just
+    took (a unique violation, then a 500): the code chosen is taken meanwhile, the next one is used."""
+    from hotline.reference import views
+    from hotline.reference.models import Answer
+    real = views.next_answer_code
+    taken = real()
+    db.session.add(Answer(code=taken, title="先到", body="先到的答复"))  # the other editor's answer, committed
+    db.session.commit()
+    picks = iter([taken])
+    monkeypatch.setattr(views, "next_answer_code", lambda: next(picks, None) or real())
+    response = client.post("/answers/new", data={"title": "后到", "body": "后到的答复", "csrf_token": centre})
+    assert response.status_code == 302
+    codes = dict(db.session.query(Answer.title, Answer.code).filter(Answer.title.in_(["先到", "后到"])).all())
+    assert codes["先到"] == taken and codes["后到"] != taken
+
+
+def test_a_calendar_day_saved_twice_at_once_is_a_form_message(client, centre, monkeypatch):
+    from datetime import date
+
+    from hotline.deadlines import operations
+    from hotline.deadlines.models import CalendarDay
+    db.session.add(CalendarDay(day=date(2027, 10, 9), kind="workday", name="先到"))
+    db.session.commit()
+    db.session.expunge_all()
+    # the check ran before the other keeper's day was written: it saw none
+    real_get = db.session.get
+    monkeypatch.setattr(operations.db.session, "get",
+                        lambda model, key, **kw: None if model is CalendarDay else real_get(model, key, **kw))
+    response = client.post("/admin/calendar/day", data={"day": "2027-10-09", "kind": "holiday", "name": "后到",
+                                                        "csrf_token": centre})
+    assert response.status_code == 409
+    monkeypatch.undo()
+    assert db.session.get(CalendarDay, date(2027, 10, 9)).name == "先到"
+
+
+def test_a_score_of_thousands_of_digits_is_422(client, make_case):
+    registered = make_case()
+    response = client.post(f"/api/v1/public/cases/{registered.case.number}/rating",
+                           json={"code": registered.query_code, "score": "5" * 5000})
+    assert response.status_code == 422

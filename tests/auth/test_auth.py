@@ -33,8 +33,11 @@ def test_session_cookie_flags_and_security_headers(client, make_user):
 
 
 def test_secure_cookies_in_production(app):
+    from cryptography.fernet import Fernet
+
     from hotline import create_app
-    production = create_app({"ENV": "production", "SECRET_KEY": "x" * 32,
+    production = create_app({"ENV": "production", "SECRET_KEY": "x" * 32, "QUERY_CODE_KEY": "q" * 32,
+                             "DATA_KEYS": Fernet.generate_key().decode(),  # both required in production
                              "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
     assert production.config["SESSION_COOKIE_SECURE"] is True
 

@@ -20,7 +20,7 @@ def test_successful_log_ins_do_not_use_up_the_allowance(app, client, make_user):
     assert codes == [200] * 5
 
 
-def test_five_failures_lock_the_user_name_and_the_client(client, make_user):
+def test_five_failures_lock_the_user_name_from_that_client(client, make_user):
     user, colleague = make_user("operator"), make_user("operator")
     codes = [_log_in(client, user.username, "wrong").status_code for _ in range(5)]
     assert codes == [200] * 5
@@ -28,5 +28,6 @@ def test_five_failures_lock_the_user_name_and_the_client(client, make_user):
     assert locked.status_code == 429
     page = locked.get_data(as_text=True)
     assert "尝试次数过多" in page and "Too Many Requests" not in page  # the app's own page, in Chinese
-    assert _log_in(client, colleague.username, PASSWORD).status_code == 429  # the address is locked too
+    # A colleague at the same address is not locked out by someone else's typing (issue #12).
+    assert _log_in(client, colleague.username, PASSWORD).status_code == 302
 

@@ -1,7 +1,7 @@
 """Log-in throttling with the limiter's counters in Redis, shared by every web worker."""
 from hotline import create_app
 from hotline.auth.operations import create_user
-from hotline.extensions import db
+from hotline.extensions import db, limiter
 from tests.conftest import PASSWORD
 
 
@@ -22,3 +22,4 @@ def test_login_throttle_is_shared_through_redis(app, redis_url):
                          .status_code)
     assert codes == [200, 200, 200, 429]
     redis.Redis.from_url(redis_url).flushdb()
+    limiter.init_app(app)  # the limiter is one object for every app: back to the session app's memory store

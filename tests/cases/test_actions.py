@@ -80,7 +80,7 @@ def test_report_is_verified_and_filed(client, routed):
     case = make(kind="report", consumer={"anonymous": True})
     assert act(client, case.number, bureau, action="accept").status_code == 409  # a report is not accepted
     assert act(client, case.number, bureau, action="start_verification").get_json()["status"] == "verifying"
-    assert act(client, case.number, bureau, action="extend", reason="x").status_code == 409  # supervisors only
+    assert act(client, case.number, bureau, action="extend", reason="x").status_code == 403  # supervisors only
     due_before = db.session.scalar(select(CaseClock.due_at).where(CaseClock.case_id == case.id,
                                                                   CaseClock.clock == "report_verification"))
     assert act(client, case.number, supervisor, action="extend", reason="案情复杂").status_code == 200

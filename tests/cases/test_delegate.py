@@ -72,7 +72,7 @@ def test_only_the_case_bureau_and_the_centre_delegate_and_only_during_mediation(
     case = make()
     other = token_for(make_user("bureau", bureau="tiedong"))
     assert act(client, case, other, action="delegate", reason=BODY).status_code in (404, 409)
-    assert act(client, case, token_for(make_user("operator")), action="delegate", reason=BODY).status_code == 409
+    assert act(client, case, token_for(make_user("operator")), action="delegate", reason=BODY).status_code == 403
     assert act(client, case, headers, action="suspend", reason="testing").status_code == 200
     body = act(client, case, token_for(make_user("supervisor")), action="delegate", reason=BODY).get_json()
     assert (body["status"], body["delegated_to"]) == ("suspended", BODY)  # a suspended mediation may be entrusted

@@ -98,7 +98,7 @@ def test_refer_only_during_mediation_and_by_the_handlers(client, accepted, make_
     assert act(client, pending, headers, action="refer_violation", note=FINDING).status_code == 409
     complaint = make()
     assert act(client, complaint, token_for(make_user("operator")), action="refer_violation",
-               note=FINDING).status_code == 409
+               note=FINDING).status_code == 403
     assert act(client, complaint, headers, action="suspend", reason="testing").status_code == 200
     body, report = refer(client, complaint, headers)  # a suspended mediation may find one too
     assert body["status"] == "suspended" and report.status == "verifying"

@@ -80,7 +80,7 @@ def test_console_tells_the_operator_about_the_earlier_report(client, make_user, 
     form = {"kind": "report", "channel": "phone", "consumer.phone": "13800005555", "consumer.name": "举报人",
             "business.name": "惠民超市", "business.address": "鞍山市铁西区兴盛街道人民路1号",
             "subject": "无照经营烟草", "description": "另设烟酒柜台，没有烟草专卖许可证。", "csrf_token": csrf}
-    page = client.post("/console", data=form).get_data(as_text=True)
+    page = client.post("/console", data=form, follow_redirects=True).get_data(as_text=True)
     assert 'class="notice repeat-of"' in page and f"/cases/{first['number']}" in page
     assert 'id="repeat-notice"' in page  # and console.js says it before registering, from the caller's history
 

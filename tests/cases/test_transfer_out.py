@@ -52,7 +52,7 @@ def test_transfer_needs_the_receiver_and_the_centre(client, out_of_city, make_us
     assert response.status_code == 422 and "receiver" in response.get_json()["error"]["fields"]
     assert act(client, case.number, supervisor, action="transfer_out", receiver="x" * 129).status_code == 422
     assert act(client, case.number, token_for(make_user("operator")), action="transfer_out",
-               receiver="全国12315平台").status_code == 409  # the centre's decision
+               receiver="全国12315平台").status_code == 403  # the centre's decision
     db.session.expire_all()
     assert db.session.get(Case, case.id).status == "triage"
 

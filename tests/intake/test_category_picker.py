@@ -45,7 +45,7 @@ def test_the_page_offers_one_searchable_picker_with_a_plain_fallback(client, mak
 def test_a_category_posted_by_the_form_is_registered(client, make_user, login):
     csrf = login(client, make_user("operator"))
     response = client.post("/console", data={**FORM, "category.goods": "G0203", "category.issue": "I0101",
-                                             "csrf_token": csrf})
+                                             "csrf_token": csrf}, follow_redirects=True)
     assert response.status_code == 200
     case = db.session.query(Case).one()
     assert (case.category_goods, case.category_service, case.category_issue) == ("G0203", None, "I0101")

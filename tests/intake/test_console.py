@@ -15,7 +15,7 @@ def test_operator_logs_a_phone_complaint(client, make_user, login):
     page = client.get("/console")
     assert page.status_code == 200
     assert 'id="caller-phone"' in page.get_data(as_text=True)
-    response = client.post("/console", data={**FORM, "csrf_token": csrf})
+    response = client.post("/console", data={**FORM, "csrf_token": csrf}, follow_redirects=True)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     number = re.search(r'data-number="(\d{14})"', html).group(1)
@@ -51,7 +51,8 @@ def test_consultation_answered_from_the_answer_bank_closes_at_once(client, make_
     assert answers
     response = client.post("/console", data={
         "kind": "consultation", "channel": "phone", "consumer.phone": "13900002222", "subject": answers[0]["title"],
-        "answer": answers[0]["body"], "answer_code": answers[0]["code"], "csrf_token": csrf})
+        "answer": answers[0]["body"], "answer_code": answers[0]["code"], "csrf_token": csrf},
+        follow_redirects=True)
     assert response.status_code == 200
     case = db.session.query(Case).one()
     assert (case.status, case.outcome) == ("closed", "answered")
@@ -62,7 +63,7 @@ def test_station_page_logs_for_the_station(client, make_user, login):
     user = make_user("station", station="ST-TD-01")
     csrf = login(client, user)
     assert client.get("/console").status_code == 403
-    response = client.post("/station", data={**FORM, "channel": "phone", "csrf_token": csrf})
+    response = client.post("/station", data={**FORM, "channel": "phone", "csrf_token": csrf}, follow_redirects=True)
     assert response.status_code == 200
     case = db.session.query(Case).one()
     assert case.channel == "station" and case.station.code == "ST-TD-01"

@@ -13,7 +13,7 @@ from tests.intake.test_console import FORM
 def post(client, csrf, **fields):
     data = {**FORM, "csrf_token": csrf}
     data.update(fields)
-    return client.post("/console", data={k: v for k, v in data.items() if v is not None})
+    return client.post("/console", data={k: v for k, v in data.items() if v is not None}, follow_redirects=True)
 
 
 def marked(html: str) -> list[str]:

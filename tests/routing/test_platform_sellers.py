@@ -119,7 +119,7 @@ def test_console_tick_is_kept_with_the_registration(client, make_user, login):
     form = {"kind": "complaint", "channel": "phone", "consumer.phone": "13900001111", "consumer.name": "张三",
             "business.name": "某某旗舰店", "business.platform": "京东", "business.address": SHOWN,
             "business.address_unreachable": "on", "subject": "网购退款", "csrf_token": csrf}
-    page = client.post("/console", data=form).get_data(as_text=True)
+    page = client.post("/console", data=form, follow_redirects=True).get_data(as_text=True)
     assert "通过平台公示的地址无法与经营者取得联系" in page  # the box on the form
     case = routed(db.session.scalar(select(Case.number)))
     assert case.status == "triage" and "平台“京东”登记地址" in case.routing_reason
