@@ -90,7 +90,7 @@ def test_supervisor_publishes_an_alert_and_the_public_reads_it(server, browser, 
     waiting, sent = (int(page.inner_text(f'[data-count="{k}"]')) for k in ("queued", "sent"))
     assert waiting + sent == SUBSCRIBERS  # sent by day; by night they wait for 08:00
     # The fan-out's last job (which finds nobody left) may finish a poll after the count is complete.
-    page.wait_for_function("document.querySelector('[data-field=note]').textContent.includes('短信已全部排队')",
+    page.wait_for_function("() => document.querySelector('[data-field=note]').textContent.includes('短信已全部排队')",
                            timeout=15000)
     _screenshot(page, "alert-progress.png")
     _accessible(page, axe)

@@ -49,7 +49,7 @@ def console(browser, base, width=1280):
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/console$"))
     # The console puts the focus in the phone field once its script has run: typing before that loses keys.
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'caller-phone'")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'caller-phone'")
     return page, errors
 
 
