@@ -226,20 +226,22 @@ def _merge(table: str) -> list[str]:
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match}) ORDER BY {', '.join(keys)}"]
 
 
-def rebuild_all(chunk: int = CHUNK, progress: Callable[[int], None] | None = None) -> int:
-    """Count every case again from nothing, in the session's transaction, and commit. The caller holds
-    the rebuild lock (refresh.REBUILD_LOCK), so no refresh writes the statistics meanwhile. A case
-    changed while this runs stays marked dirty (its mark is newer than the DELETE below) and the next
-    drain recounts it. Returns the cases counted; `progress(done)` after each range of ids.
+def rebuild_all(lock: int, chunk: int = CHUNK, progress: Callable[[int], None] | None = None) -> int:
+    """Count every case again from nothing, in one transaction, and commit. The transaction first takes
+    the advisory lock `lock` (refresh.REBUILD_LOCK; drains take it shared, so none writes the statistics
+    meanwhile) and its commit or rollback releases it. A case changed while this runs stays marked dirty
+    (its mark is newer than the DELETE below) and the next drain recounts it. Returns the cases counted;
+    `progress(done)` after each range of ids.
 
     Empty tables (the first count) are filled directly. Otherwise the new figures go into temporary
     staging tables first and are merged in: no DELETE of every row (whose dead index entries would slow
     each insert down) and no TRUNCATE (which would block the dashboard until the commit); readers keep
     the old figures meanwhile, and a rebuild that changes little writes little."""
     try:
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": lock})
         done = _rebuild(db.session, chunk, progress)
     except BaseException:
-        db.session.rollback()  # so that the caller can release the rebuild lock on this connection
+        db.session.rollback()
         raise
     db.session.commit()
     return done

@@ -196,18 +196,14 @@ def rebuild(start=None, batch: int = 2000, progress=None) -> int:
             db.session.commit()
         return total
     if _is_postgres():
-        db.session.execute(select(func.pg_advisory_lock(REBUILD_LOCK)))
-    try:
-        if _is_postgres():  # set-based, in one transaction: minutes at 10M cases, not an hour
-            return rebuild_pg.rebuild_all(progress=progress)
-        for model in (*_ROLLUPS, StatCase, StatDirty):
-            db.session.execute(delete(model))
-        db.session.commit()
-        return _count_all(batch, progress)
-    finally:
-        if _is_postgres():
-            db.session.execute(select(func.pg_advisory_unlock(REBUILD_LOCK)))
-            db.session.commit()
+        # Set-based, in one transaction holding REBUILD_LOCK (minutes at 10M cases, not an hour). The lock is
+        # the transaction's: a session lock taken here was released after the commit on whichever pooled
+        # connection came next, and stayed held on its own, blocking every later rebuild and drain.
+        return rebuild_pg.rebuild_all(REBUILD_LOCK, progress=progress)
+    for model in (*_ROLLUPS, StatCase, StatDirty):
+        db.session.execute(delete(model))
+    db.session.commit()
+    return _count_all(batch, progress)
 
 
 def _count_all(batch: int, progress) -> int:

@@ -17,7 +17,7 @@ from hotline.extensions import db
 from hotline.outbox.relay import run_pending
 from hotline.portal.ratings import rate_case
 from hotline.reference.models import Bureau
-from hotline.stats import refresh
+from hotline.stats import rebuild_pg, refresh
 from hotline.stats.models import StatBusinessMonth, StatCase, StatDay, StatDirty, StatMonth, StatOpen
 from hotline.types import utcnow
 
@@ -260,3 +260,41 @@ def test_a_business_is_named_by_its_latest_spelling(pg, make_user, make_case):
     refresh.rebuild()
     names = {row.business_key: row.business_name for row in db.session.scalars(select(StatBusinessMonth))}
     assert names == {"n:鞍山测试商店": "鞍山测试商店", "n:abc鞍山测试商店": "ＡＢＣ鞍山测试商店"}
+
+
+def rebuild_locks_held() -> int:
+    with db.engine.connect() as conn:
+        return conn.execute(text("""SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
+            AND objid = :key AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"""),
+                            {"key": refresh.REBUILD_LOCK}).scalar()
+
+
+def test_a_rebuild_leaves_no_lock_behind_on_a_pooled_connection(pg, make_user, make_case):
+    """With two idle connections in the pool, a session lock taken on one was 'released' on the other:
+    the first kept it, and every later rebuild waited for ever while every drain did nothing."""
+    operator = make_user("operator")
+    case_id = make_case(operator).case.id
+    db.session.remove()
+    first, second = db.engine.connect(), db.engine.connect()
+    first.close(), second.close()
+    assert refresh.rebuild() == 1
+    assert rebuild_locks_held() == 0
+    refresh.mark_dirty([case_id])
+    db.session.commit()
+    assert refresh.drain() == 1  # not locked out
+    assert refresh.rebuild() == 1  # not waiting for a lock left behind
+
+
+def test_a_failed_rebuild_releases_its_lock_and_changes_nothing(pg, make_user, make_case, monkeypatch):
+    make_case(make_user("operator"))
+    refresh.rebuild()
+    before = snapshot()
+
+    def fail(*_args):
+        db.session.execute(text("DELETE FROM stat_day"))
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(rebuild_pg, "_rebuild", fail)
+    with pytest.raises(RuntimeError):
+        refresh.rebuild()
+    assert rebuild_locks_held() == 0
+    assert snapshot() == before
