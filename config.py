@@ -10,6 +10,10 @@ def _env(name: str, default: str | None = None) -> str | None:
 
 class Config:
     DATABASE_URL = _env("HOTLINE_DATABASE_URL")  # None: SQLite in the instance folder
+    # PostgreSQL's pool. No pool_pre_ping (a round trip on every checkout): a dead connection fails its
+    # request with a 503 and the pool is recycled (optimistic disconnect handling), and a connection idle
+    # for a while is pinged first (hotline/database.py).
+    DATABASE_ENGINE_OPTIONS = {"pool_size": 10, "max_overflow": 20}
     BROKER_URL = _env("HOTLINE_BROKER_URL")  # None: tasks run in-process after commit
     REDIS_URL = _env("HOTLINE_REDIS_URL")  # None: in-memory rate limits and cache
     SECRET_KEY = _env("HOTLINE_SECRET_KEY")  # None: generated into the instance folder
@@ -53,6 +57,7 @@ class Config:
     # POST /api/v1/cases per API token (or staff session): a runaway integration cannot flood intake. A feed
     # that really sends more (the national platform's push after a scandal) gets a higher figure here.
     API_CREATE_RATE_LIMIT = _env("HOTLINE_API_CREATE_RATE_LIMIT", "600 per minute")
+    OPEN311_RATE_LIMIT = _env("HOTLINE_OPEN311_RATE_LIMIT", "120 per minute")  # Open311 reads, per client
     # The consumer portal's online submission (hotline/portal/): the phone is confirmed by an SMS code first
     # (off only for tests or a site that confirms otherwise); evidence files are stored by the storage
     # interface (hotline/storage.py: `local` in STORAGE_DIR, outside the web root, or `s3`).

@@ -132,6 +132,8 @@ def baseline(filters, tz: str) -> dict:
             WHERE k.met_at >= :start AND k.met_at < :end AND array_position({decision}, k.clock::text) > 0
               AND NOT EXISTS (SELECT 1 FROM case_clock e WHERE e.case_id = k.case_id
                               AND array_position({decision}, e.clock::text) < array_position({decision}, k.clock::text))
+              AND NOT (c.status = 'closed' AND coalesce(c.outcome, '') IN ('withdrawn', 'transferred', 'merged')
+                       AND c.closed_at IS NOT NULL AND k.met_at >= c.closed_at)  -- met by a closing, no decision
               {where}
             GROUP BY 1, 2, 3, 4""", False, ("decided", "decided_on_time"))
     add(f"""SELECT {DIMS}, coalesce(nullif(c.outcome, ''), 'none'), count(*), count(k.due_at),
@@ -151,8 +153,10 @@ def baseline(filters, tz: str) -> dict:
             FROM case_event e JOIN "case" c ON c.id = e.case_id LEFT JOIN bureau b ON b.code = e.data ->> 'bureau'
             WHERE e.action = 'return_to_centre' AND e.at >= :start AND e.at < :end{return_where}
             GROUP BY 1, 2, 3, 4""", False, ("returned",))
-    add(f"""SELECT {DIMS}, count(*) FROM extension_request x JOIN "case" c ON c.id = x.case_id
-            WHERE x.requested_at >= :start AND x.requested_at < :end{where}
+    asker_where, _ = _where(filters, bureau="coalesce(u.bureau_id, 0)")  # the bureau of the handler who asked
+    add(f"""SELECT coalesce(u.bureau_id, 0), c.kind, c.channel, {CATEGORY}, count(*)
+            FROM extension_request x JOIN "case" c ON c.id = x.case_id LEFT JOIN "user" u ON u.id = x.requested_by_id
+            WHERE x.requested_at >= :start AND x.requested_at < :end{asker_where}
             GROUP BY 1, 2, 3, 4""", False, ("extensions",))
     totals = queries.Totals()
     for bureau, kind, channel, category, outcome, measures in rows:

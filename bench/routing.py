@@ -2,26 +2,33 @@
 worker, that worker's throughput on a backlog, and its peak RSS.
 
     .venv/bin/python bench/routing.py [--rate 100] [--seconds 20] [--threads 4] [--backlog 2000] [--wait 60]
-                                      [--database-url postgresql://postgres@127.0.0.1:5432/hotline_bench]
+                                      [--noop 5000] [--database-url postgresql://postgres@127.0.0.1:5432/hotline_bench]
 
 Everything it needs it starts itself and stops again: a private redis-server on a free port, a fresh
 database (dropped and created again), `hotline init`, one worker
 (`celery -A workers worker --pool threads --concurrency 8`). Phases:
 
 1. intake: a child process registers cases at --rate per second for --seconds (register_case +
-   commit per case, a few threads) with the outbox relay thread running, which publishes each job
-   right after its commit, and stays up until the worker has routed them all (at most --wait s).
+   commit per case, a few threads); as in a web process, each commit publishes its own jobs right
+   after it (hotline/outbox/operations.py; no relay thread there), and it stays up until the worker
+   has routed them all (at most --wait s).
    Latency = the `at` of the case's `route` event (written by the worker) minus the wall-clock time
    taken right after the commit in the bench; a case not routed in time counts as slower than all.
 2. backlog: a second child process (no relay thread) registers --backlog cases whose outbox jobs are
    held back (available_at far ahead, in the same transaction, so no relay sees them), then releases
    them and publishes them all at once with publish_pending(send_job). Throughput = cases / (last
    route event - release). Each case also carries its receipt SMS job, which the same worker runs.
-3. the worker's VmHWM from /proc/<pid>/status, and CPU figures: the worker's CPU per case, and how
+3. no-op: --noop messages of a bare no-op task (`hotline.noop`: no app context, no database) are
+   queued on a queue of their own, then the same worker is told to consume it: the broker and pool's
+   own throughput and CPU per message, printed beside the routing figures as a ratio.
+4. statements per job: a few cases registered here with their jobs held back, each job run in this
+   process with the SQL statements and commits counted (deterministic, unlike the timings).
+5. the worker's VmHWM from /proc/<pid>/status, and CPU figures: the worker's CPU per case, and how
    the machine's CPU was shared between this bench and other processes (a busy neighbour is flagged).
 The database is left in place for inspection; the next run drops it.
 """
 import argparse
+import contextlib
 import math
 import multiprocessing as mp
 import os
@@ -123,10 +130,8 @@ def intake_child(rate: float, seconds: float, threads: int, wait: float, results
     from hotline.cases.operations import register_case
     from hotline.cases.schemas import parse_case
     from hotline.extensions import db
-    from hotline.outbox.relay import start_relay
 
-    app = create_app()
-    start_relay(app, interval=1.0)
+    app = create_app()  # a web process: its commits publish their own jobs, and it runs no relay thread
     pacer = Pacer(rate, seconds)
     commits: list[tuple[int, float]] = []
     service_ms: list[float] = []
@@ -161,9 +166,7 @@ def intake_child(rate: float, seconds: float, threads: int, wait: float, results
     for thread in workers:
         thread.join()
     elapsed = time.monotonic() - pacer.start
-    # Stay up, as a web process does, until the worker has routed every case: the relay is a daemon
-    # thread, and a process that exits between its claim commit and the send leaves the claimed jobs
-    # to the 60 s republish (hotline/outbox/relay.py publish_pending).
+    # Stay up, as a web process does, until the worker has routed every case.
     with app.app_context():
         routed, waited = wait_routed([case_id for case_id, _ in commits], timeout=wait)
         db.session.remove()
@@ -187,7 +190,9 @@ def backlog_child(count: int, batch: int, results: mp.Queue) -> None:
     from hotline.outbox.relay import publish_pending
     from hotline.types import utcnow
 
-    app = create_app()  # no relay thread in this process: nothing is published behind our back
+    # No broker while registering: the commits must not publish their own jobs (hotline/outbox/operations.py),
+    # and no relay thread runs here; the broker comes back for the release below.
+    app = create_app({"BROKER_URL": None})
     case_ids: list[int] = []
     with app.app_context():
         first_job = (db.session.scalar(select(func.max(OutboxJob.id))) or 0) + 1
@@ -203,6 +208,7 @@ def backlog_child(count: int, batch: int, results: mp.Queue) -> None:
             db.session.commit()
         insert_s = time.monotonic() - began
         jobs = db.session.scalar(select(func.count(OutboxJob.id)).where(OutboxJob.id >= first_job))
+        app.config["BROKER_URL"] = os.environ["HOTLINE_BROKER_URL"]
         released_at = time.time()
         db.session.execute(update(OutboxJob).where(OutboxJob.id >= first_job, OutboxJob.done_at.is_(None))
                            .values(available_at=utcnow()))
@@ -324,6 +330,88 @@ def job_states() -> dict[str, int]:
         " count(*) FILTER (WHERE attempts > 0) FROM outbox_job")).one()
     db.session.rollback()
     return {"unpublished": row[0], "published, not done": row[1], "failed at least once": row[2]}
+
+
+NOOP_QUEUE = "bench-noop"
+
+
+def noop_phase(control, broker: str, worker_pid: int, count: int) -> dict:
+    """The bare no-op task through the same broker and worker (same pool and concurrency): `count` messages
+    queued first on a queue of their own, then the worker told to consume it; throughput and CPU per message
+    from then until the queue is empty and every message acknowledged."""
+    import redis
+    client = redis.Redis.from_url(broker)
+    with control.producer_or_acquire() as producer:
+        for start in range(0, count, 1000):
+            with producer.batch(max_size=2000):
+                for _ in range(min(1000, count - start)):
+                    control.send_task("hotline.noop", queue=NOOP_QUEUE, producer=producer)
+    cpu0, began = process_cpu(worker_pid), time.monotonic()
+    control.control.add_consumer(NOOP_QUEUE, reply=True, timeout=5)
+    deadline = began + 120
+    while client.llen(NOOP_QUEUE) or client.hlen("unacked"):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    wall, cpu = time.monotonic() - began, process_cpu(worker_pid) - cpu0
+    control.control.cancel_consumer(NOOP_QUEUE, reply=True, timeout=5)
+    left = client.llen(NOOP_QUEUE)
+    return {"done": count - left, "seconds": wall, "cpu": cpu}
+
+
+def statements_per_job(count: int = 20) -> dict[str, tuple[float, float]]:
+    """Register `count` cases here with their jobs held back (no relay sees them), run each job in this
+    process and count its SQL statements and commits: {task: (statements, commits) per job}. The first
+    case warms the caches (reference data, handler counts) and is not counted."""
+    from flask import current_app
+    from sqlalchemy import event, func, select, update
+
+    from hotline.cases.operations import register_case
+    from hotline.cases.schemas import parse_case
+    from hotline.extensions import db
+    from hotline.outbox import relay
+    from hotline.outbox.models import OutboxJob
+    from hotline.types import utcnow
+
+    first = (db.session.scalar(select(func.max(OutboxJob.id))) or 0) + 1
+    broker = current_app.config["BROKER_URL"]
+    current_app.config["BROKER_URL"] = None  # the commit must not publish these jobs: the worker would run them
+    try:
+        for i in range(count + 1):
+            register_case(parse_case(complaint_payload(2_000_000 + i)), None)
+        db.session.flush()
+        db.session.execute(update(OutboxJob).where(OutboxJob.id >= first).values(
+            available_at=utcnow() + timedelta(days=1)))
+        db.session.commit()
+    finally:
+        current_app.config["BROKER_URL"] = broker
+    jobs = db.session.execute(select(OutboxJob.id, OutboxJob.task).where(OutboxJob.id >= first)
+                              .order_by(OutboxJob.id)).all()
+    db.session.remove()
+    counted = {"statements": 0, "commits": 0}
+
+    def statement(*_args):
+        counted["statements"] += 1
+
+    def commit(*_args):
+        counted["commits"] += 1
+    totals: dict[str, list[int]] = {}
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        for k, (job_id, task) in enumerate(jobs):
+            counted.update(statements=0, commits=0)
+            relay.execute_job(job_id)
+            db.session.remove()
+            if k >= 2:  # the first case's two jobs warm the caches
+                total = totals.setdefault(task, [0, 0, 0])
+                total[0] += counted["statements"]
+                total[1] += counted["commits"]
+                total[2] += 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)
+    return {task: (s / n, c / n) for task, (s, c, n) in totals.items()}
 
 
 def create_handlers() -> int:
@@ -475,6 +563,9 @@ def main() -> int:
     parser.add_argument("--wait", type=float, default=60.0,
                         help="longest wait for the last case to be routed after intake (default 60)")
     parser.add_argument("--backlog", type=int, default=2000, help="cases for the throughput phase (default 2000)")
+    parser.add_argument("--noop", type=int, default=5000, help="messages of the bare no-op task (default 5000)")
+    parser.add_argument("--py-spy", metavar="FILE", help="record a py-spy profile of the worker draining the backlog "
+                        "(raw collapsed stacks) into FILE")
     parser.add_argument("--database-url", default=os.environ.get("HOTLINE_BENCH_DATABASE_URL", DEFAULT_DB),
                         help=f"PostgreSQL database of the bench's own; dropped and created (default {DEFAULT_DB})")
     args = parser.parse_args()
@@ -553,11 +644,29 @@ def main() -> int:
 
         # --- phase 2: backlog, one worker's throughput -------------------------------------------
         print(f"backlog: {args.backlog} cases held back, then published at once ...", flush=True)
+        spy = None
+        if args.py_spy:  # a sample of the worker while it drains the backlog (pip install py-spy)
+            spy = subprocess.Popen([str(BIN / "py-spy"), "record", "--pid", str(worker.pid), "--format", "raw",
+                                    "--rate", "250", "--output", args.py_spy], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
         backlog = run_child(backlog_child, (args.backlog, 200), timeout=240)
         load2 = monitor.snapshot()
         backlog_routed, _ = wait_routed(backlog["case_ids"], timeout=args.wait + 15)
+        with contextlib.suppress(TimeoutError):  # the figures then say what is left over
+            wait_for(lambda: job_states()["published, not done"] == 0, args.wait, "the receipt SMS jobs", 0.05)
         cpu3, load3 = process_cpu(worker.pid), monitor.snapshot()
         backlog_jobs = job_states()
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(30)
+
+        # --- phase 3: the bare no-op task through the same broker and worker ---------------------
+        print(f"no-op: {args.noop} messages of a bare task through the same worker ...", flush=True)
+        load4 = monitor.snapshot()
+        noop = noop_phase(control, broker, worker.pid, args.noop)
+        load5 = monitor.snapshot()
+        # --- phase 4: statements per job, counted in this process ------------------------------
+        statements = statements_per_job()
         rss = vm_status(worker.pid) if worker.poll() is None else {}
 
         # --- report ------------------------------------------------------------------------------
@@ -601,6 +710,16 @@ def main() -> int:
             print(row("worker throughput", "nothing routed"))
         print(row("worker CPU, backlog", worker_line(cpu3 - cpu1, span, done)))
         print(row("machine CPU, draining", load_line(load2, load3)))
+        noop_rate = noop["done"] / max(1e-9, noop["seconds"])
+        print(row("no-op task", f"{noop_rate:.0f} messages/s ({noop['done']}/{args.noop} in {noop['seconds']:.1f} s), "
+                  f"worker CPU {noop['cpu'] / max(1, noop['done']) * 1000:.2f} ms per message"))
+        print(row("machine CPU, no-op", load_line(load4, load5)))
+        if done:
+            jobs_rate = 2 * done / span
+            print(row("routing vs no-op", f"{jobs_rate / noop_rate:.0%} of the no-op's messages/s (route + receipt "
+                      f"SMS jobs; target ≥ 40 %); in cases/s {done / span / noop_rate:.0%}"))
+        print(row("statements per job", ", ".join(f"{task} {n:.1f} ({commits:.1f} commits)"
+                                                  for task, (n, commits) in sorted(statements.items()))))
         print(row("backlog publish", f"{backlog['published']} of {backlog['jobs']} jobs by publish_pending in "
                   f"{backlog['publish_s']:.2f} s (inserting took {backlog['insert_s']:.1f} s)"))
         print(row("outbox after backlog", ", ".join(f"{k} {v}" for k, v in backlog_jobs.items())))
@@ -609,6 +728,8 @@ def main() -> int:
                       f"now {rss['VmRSS'] / 1024:.0f} MB)"))
         else:
             print(row("worker peak RSS", "worker gone"))
+        print(row("load average", "{:.2f} {:.2f} {:.2f} (1, 5, 15 min; {} cores)".format(*os.getloadavg(),
+                                                                                     os.cpu_count())))
         if intake["errors"]:
             print("first intake error:", intake["errors"][0])
         warnings = [line for line in worker_log.read_text(errors="replace").splitlines()

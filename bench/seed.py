@@ -124,7 +124,8 @@ class Drawer:
 class World:
     """Everything the chunks draw from, built once in the parent (the workers inherit it by fork)."""
 
-    def __init__(self, cases: int, years: int, seed: int, bureau_ids: dict[str, int], categories: list[tuple]):
+    def __init__(self, cases: int, years: int, seed: int, bureau_ids: dict[str, int], categories: list[tuple],
+                 handlers: dict[str, int]):
         self.cases, self.seed = cases, seed
         self.zone = ZoneInfo(TZ)
         self.now = datetime.now(UTC).replace(microsecond=0)
@@ -159,7 +160,7 @@ class World:
         self.open_statuses = {k: Drawer(v, v.values()) for k, v in OPEN_STATUSES.items()}
         self.scores = Drawer(SCORES, SCORES.values())
         self.bureau_codes = list(BUREAU_WEIGHTS)
-        self.bureau_ids = bureau_ids
+        self.bureau_ids, self.handlers = bureau_ids, handlers
         self.bureaus = Drawer(range(len(self.bureau_codes)), BUREAU_WEIGHTS.values())
         rng = random.Random(seed)
         # Categories: each leaf of the pack's goods and service lists, skewed (Zipf over a shuffled order).
@@ -246,8 +247,8 @@ EVENT_COLUMNS = ("id", "case_id", "at", "actor_label", "action", "from_status", 
 EVENT_TYPES = ("int4", "int4", "timestamptz", "text", "text", "text", "text", "text", "json")
 RATING_COLUMNS = ("id", "case_id", "score", "bureau_id", "rated_at")
 RATING_TYPES = ("int4", "int4", "int4", "int4", "timestamptz")
-EXTENSION_COLUMNS = ("id", "case_id", "clock", "reason", "status", "requested_at", "decided_at")
-EXTENSION_TYPES = ("int4", "int4", "text", "text", "text", "timestamptz", "timestamptz")
+EXTENSION_COLUMNS = ("id", "case_id", "clock", "reason", "status", "requested_by_id", "requested_at", "decided_at")
+EXTENSION_TYPES = ("int4", "int4", "text", "text", "text", "int4", "timestamptz", "timestamptz")
 SLOTS = 8  # clock and event ids: case id * SLOTS + position, unique across chunks without coordination
 
 # (clock, length, unit) per rulebook version (hotline/regions/anshan/deadline_rules.json)
@@ -355,7 +356,7 @@ class Chunk:
                 overdue = status != "closed" and due < w.now
         else:
             extended = 0
-            if kind == "report" and rng.random() < 0.12:  # 延期申请 after about ten days
+            if kind == "report" and bureau is not None and rng.random() < 0.12:  # 延期申请 by the handler
                 requested = self.after(received, 6, 12)
                 if status == "closed":
                     decision = "approved" if rng.random() < 0.8 else "refused"
@@ -363,8 +364,8 @@ class Chunk:
                     decision = rng.choice(("pending", "approved", "refused"))
                 if requested < w.now - timedelta(days=1):
                     decided_at = self.after(requested, 0.2, 2) if decision != "pending" else None
-                    self.extensions.append((case_id * 2, case_id, first, "案情复杂，需进一步核查", decision, requested,
-                                            decided_at))
+                    self.extensions.append((case_id * 2, case_id, first, "案情复杂，需进一步核查", decision,
+                                            w.handlers[bureau_code], requested, decided_at))
                     extended = 15 if decision == "approved" else 0
             length, unit = RULES[version][first]
             due = w.midnight[w.due_index(day, length + extended, unit) + 1]
@@ -513,17 +514,22 @@ def schema_of(conn) -> list[str]:
         ORDER BY 1""", (list(LOADED), ['"case"', *LOADED[1:]]))]
 
 
-def reference(url: str) -> tuple[dict[str, int], list[tuple]]:
-    """Bureau ids by code, and the category leaves (axis, code, name) of the pack's goods and service lists."""
+def reference(url: str) -> tuple[dict[str, int], list[tuple], dict[str, int]]:
+    """Bureau ids by code, the category leaves (axis, code, name) of the pack's goods and service lists,
+    and a handler per bureau (created here, unable to log in), by bureau code."""
     with psycopg.connect(url) as conn:
         bureaus = dict(conn.execute("SELECT code, id FROM bureau").fetchall())
+        handlers = dict(conn.execute("""
+            INSERT INTO "user" (username, display_name, password_hash, role, bureau_id, active, created_at)
+            SELECT 'bench-' || code, short_name || '承办人', '!', 'bureau', id, false, now() FROM bureau
+            RETURNING substr(username, 7), id""").fetchall())
         leaves = conn.execute("""SELECT axis, code, name FROM category WHERE axis IN ('goods', 'service')
                                  AND parent_code IS NOT NULL ORDER BY axis, code""").fetchall()
     if not leaves:  # a pack that stores its lists flat
         pack = read_pack("anshan")["categories"]
         leaves = [(axis, c["code"], c["name"]) for axis in ("goods", "service") for g in pack[axis]
                   for c in g.get("children", [])]
-    return bureaus, [tuple(row) for row in leaves]
+    return bureaus, [tuple(row) for row in leaves], handlers
 
 
 def table_sizes(conn) -> list[tuple[str, int, str]]:
@@ -613,7 +619,8 @@ def main() -> None:
         db.engine.dispose()
     with psycopg.connect(args.database_url, autocommit=True) as conn:
         t = time.perf_counter()
-        conn.execute("VACUUM (ANALYZE) stat_case, stat_day, stat_month, stat_open, stat_business_month")
+        from hotline.stats.rebuild_pg import TABLES
+        conn.execute(f"VACUUM (ANALYZE) {', '.join(TABLES)}")
         steps["vacuum stats"] = time.perf_counter() - t
         sizes = table_sizes(conn)
 

@@ -52,7 +52,8 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
     else:
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+        from hotline import database  # noqa: F401  (an idle connection is pinged, a busy one is not)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["DATABASE_ENGINE_OPTIONS"])
     production = app.config["ENV"] == "production"
     if production:  # served over HTTPS only: cookies never travel in clear text
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
@@ -143,6 +144,9 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     from hotline.stats.report_views import bp as reports_bp
     app.register_blueprint(reports_bp)  # the monthly and yearly reports (issue #11)
+    from hotline.open311.views import bp as open311_bp
+    csrf.exempt(open311_bp)  # Open311 (issue #13): writes authenticate by api_key only, never by a cookie
+    app.register_blueprint(open311_bp)
     api.register_error_handlers(app)
     import hotline.alerts.operations  # noqa: F401  (outbox handlers register on import)
     import hotline.routing.operations  # noqa: F401

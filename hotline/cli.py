@@ -304,14 +304,14 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(calendar_group)
 
     @calendar_group.command("import")
-    @click.argument("file", type=click.File("r", encoding="utf-8"))
+    @click.argument("file", type=click.File("rb"))
     def calendar_import(file):
         """Import holidays and make-up working days (CSV date,kind,name) and recompute open deadlines."""
         from flask_babel import force_locale
 
-        from hotline.deadlines.operations import CalendarImportError, import_calendar_days, parse_calendar_csv
-        try:
-            days, clocks = import_calendar_days(parse_calendar_csv(file.read()))
+        from hotline.deadlines.operations import CalendarImportError, import_calendar_days, read_calendar_file
+        try:  # every bad line is a message and exit status 1, never a traceback (issue #12)
+            days, clocks = import_calendar_days(read_calendar_file(file.read()))
         except CalendarImportError as exc:
             with force_locale("en"):  # the command line speaks English, as its other messages do
                 errors = [str(e) for e in exc.errors]

@@ -21,7 +21,9 @@ PASSWORD = "Test-password-2026"
 CLEARED = ["extension_request", "notification", "access_log", "case_clock", "case_link", "case_event", "sms_message",
            "sms_inbound", "sms_opt_out", "subscription", "consumer_alert", "outbox_job", "case_complainant", "evidence",
            "case_rating", "phone_confirmation", "case", "case_number_counter", "calendar_day", "calendar_year",
-           "api_token", "user", "stat_day", "stat_month", "stat_open", "stat_business_month", "stat_case",
+           "api_token", "user", "stat_day", "stat_month", "stat_day_totals", "stat_month_totals", "stat_day_categories",
+           "stat_month_categories", "stat_day_bureau_categories", "stat_month_bureau_categories", "stat_open",
+           "stat_business_month", "stat_case",
            "stat_dirty", "disclosure_rule", "disclosure_exclusion", "idempotency_key"]
 
 
@@ -39,6 +41,7 @@ def database_url() -> str:
 def app():
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(), "TESTING": True, "SECRET_KEY": "test-secret",
                       "LOGIN_RATE_LIMIT": "5 per minute", "BROKER_URL": None})
+    app.test_client_class = IsolatedClient  # every test client, fixture or not, checks API answers
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -76,7 +79,18 @@ class IsolatedClient(FlaskClient):
     def open(self, *args, **kwargs):
         if has_app_context():
             g.__dict__.clear()
-        return super().open(*args, **kwargs)
+        response = super().open(*args, **kwargs)
+        # Every API answer must match the OpenAPI document (issue #13): tests/api/conformance.py.
+        problem = _conformance(self.application).check(response)
+        assert problem is None, problem
+        return response
+
+
+def _conformance(app):
+    if "test_conformance" not in app.extensions:
+        from tests.api.conformance import Conformance
+        app.extensions["test_conformance"] = Conformance(app)
+    return app.extensions["test_conformance"]
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from flask import Blueprint, g, jsonify, request
 
 from hotline.alerts import limits, operations, queries, subscriptions
+from hotline.alerts.schemas import CodeSent, SubscriptionConfirmed
 from hotline.api.auth import require_role
 from hotline.api.errors import ApiError
 from hotline.cases.schemas import FieldErrors
@@ -65,8 +66,8 @@ def publish_alert(alert_id: int):
     return jsonify(queries.alert_json(alert))
 
 
-CODE_SENT = {"status": "code_sent", "message": "if this number can receive SMS, a code is on its way; "
-                                               "it is valid for 10 minutes"}
+CODE_SENT = CodeSent(status="code_sent", message="if this number can receive SMS, a code is on its way; "
+                                                  "it is valid for 10 minutes").model_dump(mode="json")
 
 
 @bp.post("/public/subscriptions")
@@ -95,4 +96,4 @@ def confirm():
         raise ApiError(422, "some fields are invalid", exc.fields) from None
     if not confirmed:
         raise ApiError(422, "the code is wrong or has expired", {"code": "wrong or expired; ask for a new code"})
-    return jsonify(status="confirmed")
+    return jsonify(SubscriptionConfirmed(status="confirmed").model_dump(mode="json"))

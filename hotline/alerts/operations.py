@@ -11,6 +11,7 @@ from sqlalchemy import exists, func, insert, literal, or_, select, update
 from hotline.alerts.models import ConsumerAlert
 from hotline.alerts.queries import district_codes
 from hotline.cases.schemas import FieldErrors
+from hotline.cases.validation import is_storable_text
 from hotline.extensions import db
 from hotline.outbox.models import OutboxJob
 from hotline.outbox.operations import WAKE_KEY, enqueue
@@ -74,6 +75,9 @@ def check_alert(data: dict) -> AlertInput:
         if not isinstance(value, str):
             errors[name] = str(_l("must be text"))
             return ""
+        if not is_storable_text(value):  # a NUL: PostgreSQL refuses it (a 500 before)
+            errors[name] = str(_l("contains a character that cannot be stored"))
+            return ""
         value = value.strip()
         if not value:
             errors[name] = str(_l("required"))
@@ -92,7 +96,8 @@ def check_alert(data: dict) -> AlertInput:
     categories = data.get("categories") or []
     if isinstance(categories, str):
         categories = [c for c in categories.replace("，", ",").replace(" ", ",").split(",") if c]
-    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories) or len(categories) > 20:
+    if not isinstance(categories, list) or len(categories) > 20 \
+            or not all(isinstance(c, str) and is_storable_text(c) for c in categories):
         errors["categories"] = str(_l("a list of category codes"))
         categories = []
     elif categories:

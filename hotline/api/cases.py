@@ -19,7 +19,7 @@ from hotline.cases.actions import ActionForbidden, ActionRefused, parse_action, 
 from hotline.cases.operations import register_case
 from hotline.cases.repeats import repeat_json
 from hotline.cases.schemas import FieldErrors, parse_case
-from hotline.cases.serialise import case_detail, case_summary, deadlines_json
+from hotline.cases.serialise import case_detail, case_summary
 from hotline.cases.validation import check_phone
 from hotline.extensions import db, limiter
 from hotline.security import read_json_body
@@ -44,7 +44,8 @@ def create_limit_key() -> str:
 def created_body(registered) -> dict:
     case = registered.case
     body = {"number": case.number, "status": case.status, "query_code": registered.query_code,
-            "deadlines": [{"clock": d["clock"], "due": d["due"]} for d in deadlines_json(case.id)],
+            # the clocks just started, as they are in hand (no query)
+            "deadlines": [{"clock": c.clock, "due": c.due_at.isoformat()} for c in registered.clocks],
             # 重复举报 (Order 121 art. 35): an earlier report of the same reporter about the same business
             "repeat_of": repeat_json(registered.repeat_of)}
     if registered.linked:

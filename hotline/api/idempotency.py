@@ -5,7 +5,13 @@ A key is claimed by inserting its row in a short transaction of its own (unique 
 so of two concurrent requests with one key exactly one goes on; the other waits for the first's answer.
 The first request writes its answer on the row in the same transaction as its work, so a case and the
 answer that names it are committed together or not at all. A request that fails releases its key (its
-work was rolled back, so trying again is safe). Keys are kept 24 hours, then purged lazily."""
+work was rolled back, so trying again is safe).
+
+Keys are kept 24 hours; `purge_expired` deletes older ones, run by beat (workers/__init__.py) or, in the
+embedded mode, by the relay thread's schedule (hotline/outbox/relay.py), not by the requests: a request
+only clears its own key when that one has expired. The answer kept for replay is encrypted under the data
+keys (hotline/api/models.py SealedJSON): it names the new case's query code. Keep a data key in
+HOTLINE_DATA_KEYS for a day after putting a newer one first, or the replays of that day are lost."""
 import hashlib
 import json
 import re
@@ -65,7 +71,6 @@ def claim(scope: str, key: str, request: str, request_hash: str, keep: timedelta
     deadline = time.monotonic() + wait
     while True:
         now = utcnow()
-        purge(now - KEEP)
         db.session.execute(delete(IdempotencyKey).where(
             IdempotencyKey.scope == scope, IdempotencyKey.key == key, IdempotencyKey.created_at < now - keep))
         row = IdempotencyKey(scope=scope, key=key, request=request[:255], request_hash=request_hash, created_at=now)
@@ -126,14 +131,25 @@ def release(claimed: Claim) -> None:
         current_app.logger.warning("idempotency key %s not released", claimed.row_id, exc_info=True)
 
 
-def purge(before) -> int:
-    """Delete a batch of keys older than `before` (lazily, from each claim): a bounded statement, so no
-    request pays for a backlog, and on PostgreSQL concurrent purges skip each other's rows."""
-    oldest = select(IdempotencyKey.id).where(IdempotencyKey.created_at < before).limit(PURGE_BATCH)
+def purge(before, batch: int = PURGE_BATCH) -> int:
+    """Delete a batch of keys older than `before`: a bounded statement (a short transaction, however large
+    the backlog), and on PostgreSQL concurrent purges skip each other's rows. Does not commit."""
+    oldest = select(IdempotencyKey.id).where(IdempotencyKey.created_at < before).limit(batch)
     if db.engine.dialect.name == "postgresql":
         oldest = oldest.with_for_update(skip_locked=True)
     return db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id.in_(oldest.scalar_subquery())),
                               execution_options={"synchronize_session": False}).rowcount
+
+
+def purge_expired(batch: int = PURGE_BATCH) -> int:
+    """The periodic purge: every key older than 24 hours, a batch a transaction. Returns how many went."""
+    before, total = utcnow() - KEEP, 0
+    while True:
+        removed = purge(before, batch)
+        db.session.commit()
+        total += removed
+        if removed < batch:
+            return total
 
 
 # ---- the API's `Idempotency-Key` header (POST /cases, POST /cases/{number}/actions) ----------------------

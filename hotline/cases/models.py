@@ -2,14 +2,17 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.auth.models import User
 from hotline.cases import business_keys
+from hotline.cases.workflow import OPEN_STATUSES
 from hotline.extensions import db
 from hotline.reference.models import Bureau, Station
 from hotline.types import Money, UTCDateTime, utcnow
+
+_OPEN = ", ".join(f"'{status}'" for status in sorted(OPEN_STATUSES))
 
 
 class Case(db.Model):
@@ -21,6 +24,9 @@ class Case(db.Model):
         # the statistics' drill-down lists the cases behind a figure by the day they arrived or closed
         Index("ix_case_received_at", "received_at"),
         Index("ix_case_closed_at", "closed_at"),
+        # the open queue's cases with what the dashboard filters on: 'due soon' joins here index-only
+        Index("ix_case_open", "id", postgresql_include=["bureau_id", "kind", "channel"],
+              postgresql_where=text(f"status IN ({_OPEN})"), sqlite_where=text(f"status IN ({_OPEN})")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)

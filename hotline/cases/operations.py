@@ -1,22 +1,22 @@
 """Write side of cases: register a case with its first audit event, clocks, receipt SMS and the
 routing job, all in the caller's transaction. No request, no Flask globals beyond the config."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import create_engine, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 
 from hotline.auth.models import User
 from hotline.cases import complainants, numbers, personal_data, repeats
-from hotline.cases.models import Case, CaseEvent, CaseLink, CaseNumberCounter
+from hotline.cases.models import Case, CaseEvent, CaseLink
+from hotline.cases.number_counter import allocate_case_number
 from hotline.cases.schemas import CaseIn, FieldErrors
 from hotline.deadlines.operations import meet_clock, rulebook_version_for, start_clock
 from hotline.extensions import db
 from hotline.outbox.operations import enqueue
+from hotline.reference.cache import cached
 from hotline.reference.models import Answer, Category, Station
 from hotline.sms.operations import queue_message
 from hotline.types import utcnow
@@ -34,6 +34,7 @@ class Registered:
     receipt_sent: bool = False  # no SMS for an anonymous or phoneless caller: the code is read out instead
     repeat_of: "repeats.Repeat | None" = None  # an earlier report of the same reporter about the same business
     complainant_receipts: int = 0  # receipts sent to the further complainants of a joint complaint
+    clocks: list = field(default_factory=list)  # the clocks started, so the answer needs no query for them
 
 
 def actor_label(actor: User | None) -> str:
@@ -51,49 +52,45 @@ def record_event(case: Case, action: str, actor: User | None, *, from_status: st
     return event
 
 
-def _counter_engine():
-    """A small pool of its own for the number counter: a request already holds a connection of the
-    main pool, and waiting for a second one there could starve the pool under load."""
-    engine = current_app.extensions.get("hotline_counter_engine")
-    if engine is None:
-        engine = create_engine(db.engine.url, pool_size=2, max_overflow=8, pool_pre_ping=True)
-        current_app.extensions["hotline_counter_engine"] = engine
-    return engine
-
-
-def allocate_case_number(day) -> str:
-    """The next number of the local day. On PostgreSQL the counter is bumped in a short transaction
-    of its own, so concurrent intakes never queue behind each other's open transactions; a number
-    lost to a rollback is simply never used (numbers are never reused)."""
-    key = f"{day:%Y%m%d}"
-    dialect = db.engine.dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (insert(CaseNumberCounter).values(day=key, last=1)
-            .on_conflict_do_update(index_elements=["day"], set_={"last": CaseNumberCounter.last + 1})
-            .returning(CaseNumberCounter.last))
-    if dialect == "postgresql":
-        with _counter_engine().begin() as conn:
-            sequence = conn.execute(stmt).scalar_one()
-    else:  # SQLite serialises writers anyway; a second connection would only wait for our lock
-        sequence = db.session.execute(stmt).scalar_one()
-    return numbers.format_case_number(day, sequence)
-
-
-def _resolve_station(data: CaseIn, actor: User | None) -> Station | None:
+def _resolve_station(data: CaseIn, actor: User | None) -> "Station | StationRef | None":
     if actor is not None and actor.role == "station":
         # Station staff always log for their own station, whatever the form said.
         data.channel = "station"
-        return actor.station
+        return _stations()["by_id"].get(actor.station_id)
     if data.channel == "station" and not data.station:
         raise FieldErrors({"station": str(_l("channel station needs the station's code"))})
     if data.station and data.channel != "station":
         raise FieldErrors({"station": str(_l("a station is given only with channel station"))})
     if not data.station:
         return None
-    station = db.session.scalar(select(Station).where(Station.code == data.station, Station.active))
-    if station is None:
+    station = _stations()["by_code"].get(data.station)
+    if station is None or not station.active:
         raise FieldErrors({"station": str(_l("no such station"))})
     return station
+
+
+@dataclass(frozen=True)
+class StationRef:
+    """A station as intake needs it (a cached copy, not a row of this session)."""
+    id: int
+    code: str
+    active: bool
+
+
+def _load_stations() -> dict[str, dict]:
+    stations = [StationRef(s.id, s.code, s.active) for s in db.session.execute(
+        select(Station.id, Station.code, Station.active))]
+    return {"by_code": {s.code: s for s in stations}, "by_id": {s.id: s for s in stations}}
+
+
+def _stations() -> dict[str, dict]:
+    # Reference data, read by every station intake: cached per process (hotline/reference/cache.py).
+    return cached("stations", _load_stations)
+
+
+def _known_categories() -> frozenset[tuple[str, str]]:
+    return cached("categories", lambda: frozenset(
+        (axis, code) for axis, code in db.session.execute(select(Category.axis, Category.code))))
 
 
 def _check_categories(data: CaseIn) -> None:
@@ -101,15 +98,15 @@ def _check_categories(data: CaseIn) -> None:
     wanted = {axis: code for axis, code in wanted.items() if code}
     if not wanted:
         return
-    known = set(db.session.execute(
-        select(Category.axis, Category.code).where(Category.code.in_(wanted.values()))).all())
+    known = _known_categories()
     errors = {f"category.{axis}": str(_l("no such category"))
               for axis, code in wanted.items() if (axis, code) not in known}
     if errors:
         raise FieldErrors(errors)
 
 
-def check_registration(data: CaseIn, actor: User | None, now: datetime) -> tuple[Station | None, Answer | None]:
+def check_registration(data: CaseIn, actor: User | None, now: datetime) -> tuple[Station | StationRef | None,
+                                                                                Answer | None]:
     """Every check made before a case is written, collected, so a form can mark all wrong fields at once."""
     errors: dict[str, str] = {}
     station = answer = None
@@ -148,7 +145,7 @@ def register_case(data: CaseIn, actor: User | None, now: datetime | None = None)
     return registered
 
 
-def _register_one(data: CaseIn, kind: str, actor: User | None, station: Station | None,
+def _register_one(data: CaseIn, kind: str, actor: User | None, station: "Station | StationRef | None",
                   answer: Answer | None, now: datetime, tz: str) -> Registered:
     received_at = data.received_at or now
     number = allocate_case_number(now.astimezone(ZoneInfo(tz)).date())
@@ -156,7 +153,7 @@ def _register_one(data: CaseIn, kind: str, actor: User | None, station: Station 
     consumer, business = data.consumer, data.business
     case = Case(
         number=number, kind=kind, channel=data.channel, status="registered",
-        received_at=received_at, registered_at=now, station=station, created_by=actor,
+        received_at=received_at, registered_at=now, station_id=station.id if station else None, created_by=actor,
         consumer_name=consumer.name, consumer_phone=consumer.phone,
         consumer_id_number_enc=personal_data.encrypt(consumer.id_number) if consumer.id_number else None,
         consumer_id_number_tail=consumer.id_number[-4:] if consumer.id_number else None,
@@ -197,10 +194,10 @@ def _register_one(data: CaseIn, kind: str, actor: User | None, station: Station 
                           params={"kind": KIND_NAMES[kind], "number": number, "code": query_code},
                           dedupe_key=f"receipt:{number}:c{person.position}")
     return Registered(case=case, query_code=query_code, receipt_sent=receipt_sent, repeat_of=repeat,
-                      complainant_receipts=sum(1 for p in people if p.phone))
+                      complainant_receipts=sum(1 for p in people if p.phone), clocks=[clock] if clock else [])
 
 
-def _registration_facts(data: CaseIn, station: Station | None, joint: bool, repeat) -> dict:
+def _registration_facts(data: CaseIn, station: "Station | StationRef | None", joint: bool, repeat) -> dict:
     """What the register event keeps besides the case's columns: facts of the intake that have no
     column of their own (the consumer's representative mark, an unreachable online seller) and the
     earlier report this one repeats, as the operator saw it."""

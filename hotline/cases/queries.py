@@ -3,13 +3,15 @@ import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from hotline.auth.models import User
 from hotline.cases import numbers
 from hotline.cases.access import can_see, visible_to
-from hotline.cases.models import Case
+from hotline.cases.confidential import SAME_PERSON
+from hotline.cases.models import Case, CaseLink
 from hotline.extensions import db
+from hotline.paging import MAX_PAGE
 from hotline.reference.models import Bureau
 
 FILTERS = ("status", "kind", "bureau", "channel", "overdue", "q")
@@ -17,8 +19,9 @@ FILTERS = ("status", "kind", "bureau", "channel", "overdue", "q")
 
 @dataclass
 class Page:
-    """One page of a list. `page` is clamped to the pages there are, so a huge or stale page number
-    shows the last page rather than an error."""
+    """One page of a list. `page` is clamped to the pages there are, so a stale page number shows the
+    last page rather than an error. `pages` stops at the deepest page a list opens (paging.MAX_PAGE), so
+    that no pager link leads to a 400; the total says how many rows there are."""
     items: list
     total: int
     page: int
@@ -26,7 +29,7 @@ class Page:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return min(MAX_PAGE, max(1, -(-self.total // self.per_page)))
 
 
 def paginate(query, page: int, per_page: int, scalars: bool = True, clamp: bool = True) -> Page:
@@ -69,9 +72,28 @@ def search_condition(user: User, text: str):
         return or_(*conditions)
     # autoescape: "%" and "_" typed are text, not patterns.
     name = Case.consumer_name.contains(q, autoescape=True)
-    if user.role not in ("supervisor", "admin", "bureau"):
-        name = and_(name, Case.kind != "report")
+    if not may_search_reporters(user):
+        name = and_(name, ~confidential_caller())
     return or_(Case.subject.contains(q, autoescape=True), Case.business_name.contains(q, autoescape=True), name)
+
+
+def may_search_reporters(user: User) -> bool:
+    """Whether a name typed into search may match a named reporter (举报人, Order 121 art. 37): only for
+    those who see the name unmasked on every case they can list, the centre and the handling bureau
+    (hotline/cases/access.py may_see_personal_data; a bureau lists only its own cases). For anyone else a
+    hit would tell who reported, whatever the list then masks."""
+    return user.role in ("supervisor", "admin", "bureau")
+
+
+def confidential_caller():
+    """SQL twin of hotline/cases/confidential.py is_confidential (keep the two alike): the case is a report,
+    or a case of the same call linked to a report (a complaint that also reported a violation names the
+    same person)."""
+    report = aliased(Case)
+    linked_report = (select(CaseLink.id).join(report, report.id == CaseLink.linked_case_id)
+                     .where(CaseLink.case_id == Case.id, CaseLink.relation == SAME_PERSON, report.kind == "report")
+                     .correlate(Case).exists())
+    return or_(Case.kind == "report", linked_report)
 
 
 def list_cases(user: User, filters: dict, page: int = 1, per_page: int = 50, clamp: bool = True) -> Page:

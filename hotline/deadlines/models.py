@@ -52,9 +52,10 @@ class CaseClock(db.Model):
               sqlite_where=text("met_at IS NULL AND escalated_at IS NULL")),
         Index("ix_case_clock_open", "started_at", postgresql_where=text("met_at IS NULL"),
               sqlite_where=text("met_at IS NULL")),
-        # 'due soon' on the dashboard: running clocks by due date
-        Index("ix_case_clock_running_due", "due_at", postgresql_where=text("met_at IS NULL"),
-              sqlite_where=text("met_at IS NULL")),
+        # 'due soon' on the dashboard: running clocks by due date, with their case (an index-only scan)
+        Index("ix_case_clock_due_soon", "due_at", postgresql_include=["case_id"],
+              postgresql_where=text("met_at IS NULL AND paused_at IS NULL"),
+              sqlite_where=text("met_at IS NULL AND paused_at IS NULL")),
         Index("ix_case_clock_met_at", "met_at"),  # the statistics' drill-down: decisions met in a range
     )
     id: Mapped[int] = mapped_column(primary_key=True)

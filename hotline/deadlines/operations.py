@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from hotline.cases.models import Case
-from hotline.deadlines import calendar
+from hotline.cases.validation import is_storable_text
+from hotline.deadlines import calendar, rulebook
 from hotline.deadlines.models import CalendarDay, CalendarYear, CaseClock, DeadlineRule
 from hotline.extensions import db
 
@@ -19,9 +20,9 @@ audit = logging.getLogger("hotline.audit")
 
 
 def calendar_overrides() -> calendar.Overrides:
-    """The imported days and the years marked complete: what every clock is computed with."""
-    return calendar.Overrides({row.day: row.kind for row in db.session.scalars(select(CalendarDay))},
-                              db.session.scalars(select(CalendarYear.year)))
+    """The imported days and the years marked complete: what every clock is computed with (cached per
+    process, hotline/deadlines/rulebook.py; read-only)."""
+    return rulebook.overrides()
 
 
 def rule_of(version: str, clock: str) -> DeadlineRule | None:
@@ -31,8 +32,7 @@ def rule_of(version: str, clock: str) -> DeadlineRule | None:
 
 
 def _version_on(received_on: date) -> str | None:
-    return db.session.scalar(select(DeadlineRule.version).where(DeadlineRule.effective_from <= received_on)
-                             .order_by(DeadlineRule.effective_from.desc()).limit(1))
+    return rulebook.rulebook().version_on(received_on)
 
 
 def rulebook_version_for(received_at: datetime) -> str | None:
@@ -44,7 +44,7 @@ def rulebook_version_for(received_at: datetime) -> str | None:
 def earliest_effective_date() -> date | None:
     """The day the earliest rulebook version took effect: a case received before it has no rules
     (None when no rulebook is loaded at all)."""
-    return db.session.scalar(select(func.min(DeadlineRule.effective_from)))
+    return rulebook.rulebook().earliest
 
 
 def start_clock(case: Case, clock: str, started_at: datetime) -> CaseClock | None:
@@ -52,7 +52,7 @@ def start_clock(case: Case, clock: str, started_at: datetime) -> CaseClock | Non
     that rule's length and unit. None, and nothing started, when the version has no such clock."""
     tz = current_app.config["TIMEZONE"]
     version = case.rulebook_version or rulebook_version_for(case.received_at)
-    rule = rule_of(version, clock) if version else None
+    rule = rulebook.rulebook().rule(version, clock) if version else None
     if rule is None:  # no rulebook loaded (a bare database), or no such clock in this version
         return None
     _, due, fallback = calendar.due_at(started_at, rule.length, tz, calendar_overrides(), rule.unit)
@@ -146,7 +146,7 @@ def running_clock(case_id: int, clock: str) -> CaseClock | None:
 def extension_length(entry: CaseClock) -> int:
     """The days (in the clock's unit) an approved extension adds, from the rulebook version the clock
     started with."""
-    rule = rule_of(entry.rule_version, entry.clock)
+    rule = rulebook.rulebook().rule(entry.rule_version, entry.clock)
     return rule.extension if rule is not None else 0
 
 
@@ -192,13 +192,46 @@ class CalendarImportError(ValueError):
 
 
 KINDS = ("holiday", "workday")
+NAME_LENGTH = 64  # CalendarDay.name
+
+
+def within_calendar_years(day: date) -> bool:
+    """A day the calendar can hold. Far outside (0001-01-01, 9999-12-31) the deadline arithmetic
+    overflows: a day before, or midnight of it in UTC, is not a date Python has (issue #12)."""
+    return calendar.MIN_YEAR <= day.year <= calendar.MAX_YEAR
+
+
+def _csv_records(text: str, errors: list):
+    """(line number, fields) of each CSV record; a line the csv module cannot read (a field over its
+    limit of 128 KiB) ends the reading with an error naming the line, rather than a traceback."""
+    reader = enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff"))), start=1)
+    number = 0
+    while True:
+        try:
+            number, fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            errors.append(_l("line %(line)s: not a readable CSV line", line=number + 1))
+            return
+        yield number, fields
+
+
+def read_calendar_file(raw: bytes) -> list[tuple[date, str, str | None]]:
+    """A calendar file as uploaded or given to the CLI: UTF-8 (with or without a BOM), then parsed."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CalendarImportError([_l("the file is not UTF-8 text")]) from None
+    return parse_calendar_csv(text)
 
 
 def parse_calendar_csv(text: str) -> list[tuple[date, str, str | None]]:
     """CSV `date,kind,name` (kind `holiday` or `workday`); a header line is allowed. Every bad line
-    is reported with its number, and nothing is imported unless all lines are good."""
+    is reported with its number, and nothing is imported unless all lines are good. The CLI and the
+    admin page both read a file through here, so both refuse the same lines the same way."""
     rows, errors = [], []
-    for number, fields in enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff"))), start=1):
+    for number, fields in _csv_records(text, errors):
         if not fields or not "".join(fields).strip() or fields[0].strip().startswith("#"):
             continue
         if number == 1 and fields[0].strip().lower() == "date":
@@ -209,14 +242,22 @@ def parse_calendar_csv(text: str) -> list[tuple[date, str, str | None]]:
             errors.append(_l("line %(line)s: “%(value)s” is not a date (YYYY-MM-DD)", line=number,
                              value=fields[0].strip()[:40]))
             continue
+        if not within_calendar_years(day):
+            errors.append(_l("line %(line)s: “%(value)s” is outside the years the calendar holds (%(first)s to "
+                             "%(last)s)", line=number, value=day.isoformat(), first=calendar.MIN_YEAR,
+                             last=calendar.MAX_YEAR))
+            continue
         kind = fields[1].strip().lower() if len(fields) > 1 else ""
         if kind not in KINDS:
             errors.append(_l("line %(line)s: the kind must be holiday or workday, not “%(value)s”", line=number,
                              value=kind[:40]))
             continue
         name = (fields[2].strip() if len(fields) > 2 else "") or None
-        if name and len(name) > 64:
+        if name and len(name) > NAME_LENGTH:
             errors.append(_l("line %(line)s: the name is longer than 64 characters", line=number))
+            continue
+        if name and not is_storable_text(name):  # a NUL: PostgreSQL refuses the whole statement
+            errors.append(_l("line %(line)s: the name contains a character that cannot be stored", line=number))
             continue
         rows.append((day, kind, name))
     if errors:
@@ -228,7 +269,18 @@ def parse_calendar_csv(text: str) -> list[tuple[date, str, str | None]]:
 
 def import_calendar_days(rows: list[tuple[date, str, str | None]]) -> tuple[int, int]:
     """Store the days (replacing earlier imports of the same dates) and recompute every running
-    clock whose counting period they can move. Returns (days stored, clocks recomputed)."""
+    clock whose counting period they can move. Returns (days stored, clocks recomputed).
+    Refuses (CalendarImportError) a day the calendar cannot hold or a name too long for its column,
+    whoever calls: a caller that skipped parse_calendar_csv must not reach the arithmetic with them."""
+    wrong = [_l("“%(value)s” is outside the years the calendar holds (%(first)s to %(last)s)", value=day.isoformat(),
+                first=calendar.MIN_YEAR, last=calendar.MAX_YEAR) for day, _kind, _name in rows
+             if not within_calendar_years(day)]
+    wrong += [_l("line %(line)s: the name is longer than 64 characters", line=number)
+              for number, (_day, _kind, name) in enumerate(rows, start=1) if name and len(name) > NAME_LENGTH]
+    wrong += [_l("line %(line)s: the name contains a character that cannot be stored", line=number)
+              for number, (_day, _kind, name) in enumerate(rows, start=1) if name and not is_storable_text(name)]
+    if wrong:
+        raise CalendarImportError(wrong[:20])
     changed = []
     for day, kind, name in rows:
         existing = db.session.get(CalendarDay, day)
@@ -256,6 +308,12 @@ def remove_calendar_day(day: date) -> int:
 def recompute_open_clocks(first: date, last: date) -> int:
     """Running clocks started before `last` and due on or after `first` may move: recompute them."""
     tz = ZoneInfo(current_app.config["TIMEZONE"])
+    # Days outside the calendar's years are refused on import; clamped here all the same, since local
+    # midnight of 0001-01-01 east of UTC is in the year 0 and overflows when stored as UTC (issue #12).
+    first = max(first, date(calendar.MIN_YEAR, 1, 1))
+    last = min(last, date(calendar.MAX_YEAR, 12, 31))
+    if first > last:
+        return 0
     start_bound = datetime.combine(last, datetime.min.time(), tzinfo=tz)
     due_bound = datetime.combine(first, datetime.min.time(), tzinfo=tz)
     overrides = calendar_overrides()

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from hotline.cases.models import Case, CaseEvent
 from hotline.deadlines import calendar
@@ -54,6 +55,14 @@ def _claim(column, due_by: datetime, now: datetime) -> list:
     return db.session.execute(stmt, execution_options={"synchronize_session": False}).all()
 
 
+def _new_notifications():
+    """INSERT of notifications that skips one already made for the same clock, kind and due date: a clock
+    restarted with the due date it had (a case returned to the centre twice in a day) was reminded of it
+    already, and a unique violation here would stop the sweep for good."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(Notification).on_conflict_do_nothing(index_elements=["clock_id", "kind", "due_at"])
+
+
 def _handlers(case_ids: list[int]) -> dict[int, tuple[int | None, int | None]]:
     rows = db.session.execute(select(Case.id, Case.assignee_id, Case.bureau_id).where(Case.id.in_(case_ids)))
     return {case_id: (assignee, bureau) for case_id, assignee, bureau in rows}
@@ -64,7 +73,7 @@ def sweep(now: datetime | None = None) -> SweepResult:
     result = SweepResult()
     while claimed := _claim(CaseClock.reminded_at, remind_before(now), now):
         owners = _handlers([row.case_id for row in claimed])
-        db.session.execute(insert(Notification), [
+        db.session.execute(_new_notifications(), [
             {"kind": "reminder", "clock_id": row.id, "case_id": row.case_id, "clock": row.clock, "due_at": row.due_at,
              "user_id": owners[row.case_id][0], "bureau_id": None if owners[row.case_id][0] else owners[row.case_id][1],
              "created_at": now} for row in claimed])
@@ -77,7 +86,7 @@ def sweep(now: datetime | None = None) -> SweepResult:
         db.session.execute(update(Case).where(Case.id.in_(case_ids)).values(overdue=True),
                            execution_options={"synchronize_session": False})
         mark_dirty(case_ids)  # a bulk UPDATE passes the session's change tracking: the stats must hear of it
-        db.session.execute(insert(Notification), [
+        db.session.execute(_new_notifications(), [
             {"kind": "escalation", "clock_id": row.id, "case_id": row.case_id, "clock": row.clock,
              "due_at": row.due_at, "role": "supervisor", "created_at": now} for row in claimed])
         # 超期: the escalation is part of the case's history.

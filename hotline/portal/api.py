@@ -8,6 +8,7 @@ from hotline.cases.schemas import FieldErrors
 from hotline.extensions import db
 from hotline.portal import information, lookup, ratings
 from hotline.portal.lookup_limits import code_checks
+from hotline.portal.schemas import InformationAdded, RatingOut
 
 bp = Blueprint("portal_api", __name__, url_prefix="/api/v1/public")
 NOT_FOUND = "no case with this number and query code"
@@ -53,8 +54,9 @@ def rate(number: str):
     except ratings.RatingRefused as exc:
         db.session.rollback()
         raise ApiError(409, str(exc)) from None
-    return jsonify(number=case.number, score=rating.score, comment=rating.comment,
-                   bureau_at_fault=rating.bureau_at_fault, rated_at=rating.rated_at.isoformat()), 201
+    return jsonify(RatingOut(number=case.number, score=rating.score, comment=rating.comment,
+                             bureau_at_fault=rating.bureau_at_fault,
+                             rated_at=rating.rated_at.isoformat()).model_dump(mode="json")), 201
 
 
 @bp.post("/cases/<number>/information")
@@ -71,4 +73,5 @@ def add_information(number: str):
     except information.InformationRefused as exc:
         db.session.rollback()
         raise ApiError(409, str(exc)) from None
-    return jsonify(number=case.number, action=event.action, at=event.at.isoformat()), 201
+    return jsonify(InformationAdded(number=case.number, action=event.action,
+                                    at=event.at.isoformat()).model_dump(mode="json")), 201

@@ -17,7 +17,8 @@ def queue_message(*, kind: str, template_code: str, params: dict, to_phone: str,
     message = SmsMessage(case_id=case_id, alert_id=alert_id, kind=kind, template_code=template_code, params=params,
                          to_phone=to_phone, dedupe_key=dedupe_key, not_before=not_before)
     db.session.add(message)
-    job = enqueue("send_sms", {"dedupe_key": dedupe_key}, dedupe_key=f"send_sms:{dedupe_key}")
+    # The kind rides along, so that the sender can claim a notice in one statement (hotline/sms/sending.py).
+    job = enqueue("send_sms", {"dedupe_key": dedupe_key, "kind": kind}, dedupe_key=f"send_sms:{dedupe_key}")
     if not_before is not None:
         job.available_at = not_before
     return message
@@ -28,4 +29,4 @@ def send_message(payload: dict) -> None:
     """The outbox job: send the message once. The send path commits its own state changes (the claim
     before the gateway call), so the job's done mark is only bookkeeping: running it again sends nothing."""
     from hotline.sms.sending import send_queued
-    send_queued(payload["dedupe_key"])
+    send_queued(payload["dedupe_key"], kind=payload.get("kind"))

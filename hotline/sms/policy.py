@@ -21,6 +21,9 @@ STATUTORY = frozenset({"receipt", "decision", "closure", "transfer"})
 STAFF = frozenset({"reminder"})
 REQUESTED = frozenset({"confirm"})
 NOT_MARKETING = STATUTORY | STAFF | REQUESTED
+# Sent at any hour and uncapped; only an opt-out of `all` stops one (the sender claims these in one
+# statement that checks just that: hotline/sms/sending.py). A requested code goes even then: not here.
+NOTICES = STATUTORY
 LEFT = ("sending", "sent", "delivered")  # messages that count against the daily cap
 
 

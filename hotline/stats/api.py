@@ -5,7 +5,6 @@ from flask import Blueprint, g, jsonify, request
 
 from hotline.api.auth import require_role
 from hotline.api.errors import ApiError
-from hotline.cases.schemas import CHANNELS, KINDS
 from hotline.stats import dashboard, queries
 from hotline.stats.queries import Filters, Measures
 from hotline.stats.views import CENTRE, bureau_code, bureau_rows, category_names, read_filters, yuan
@@ -78,25 +77,15 @@ def summary():
     })
 
 
-def openapi_paths(obj: dict, errors) -> dict:
-    """The two endpoints for hotline/api/openapi.py's document."""
-    text = {"type": "string"}
-    dims = [{"name": "bureau", "in": "query", "required": False,
-             "schema": {**text, "description": f"a bureau's code, or `{CENTRE}` for cases at no bureau"}},
-            {"name": "kind", "in": "query", "required": False, "schema": {"type": "string", "enum": list(KINDS)}},
-            {"name": "channel", "in": "query", "required": False,
-             "schema": {"type": "string", "enum": list(CHANNELS)}},
-            {"name": "category", "in": "query", "required": False,
-             "schema": {**text, "description": "a goods or service category code; a group takes its members"}}]
-    dates = [{"name": name, "in": "query", "required": False,
-              "schema": {"type": "string", "format": "date", "description": description}}
-             for name, description in (("from", "first day (local), default 29 days before `to`"),
-                                       ("to", "last day (local, inclusive), default today; at most three years"))]
+def openapi_paths() -> dict:
+    """The two endpoints for hotline/api/openapi.py's document, from hotline/stats/schemas.py."""
+    from hotline.api.openapi import Operation
+    from hotline.stats.schemas import QueueQuery, QueueStats, StatsSummary, SummaryQuery
     return {
-        "/stats/queue": {"get": {
-            "summary": "The open queue now: open, overdue, due_soon, by_status, by_bureau, today's intake",
-            "parameters": dims, "responses": {"200": obj, **errors(401, 403, 422)}}},
-        "/stats/summary": {"get": {
-            "summary": "The dashboard's figures for a range: totals, rates, breakdowns, top businesses, trend",
-            "parameters": dates + dims, "responses": {"200": obj, **errors(401, 403, 422)}}},
+        "/api/v1/stats/queue": {"get": Operation(
+            "queue_stats", "The open queue now: open, overdue, due_soon, by_status, by_bureau, today's intake",
+            {200: QueueStats}, (401, 403, 422), query=QueueQuery, tag="statistics")},
+        "/api/v1/stats/summary": {"get": Operation(
+            "stats_summary", "The dashboard's figures for a range: totals, rates, breakdowns, top businesses, trend",
+            {200: StatsSummary}, (401, 403, 422), query=SummaryQuery, tag="statistics")},
     }

@@ -67,18 +67,33 @@ def difference(old: Facts | None, new: Facts | None, into: Cells | None = None) 
     return into
 
 
+# The tables summed from the day cells (day, bureau_id, kind, channel, category, outcome): each keeps
+# the key parts at these positions, with the day turned into its month where the name says so. The
+# coarser ones serve the dashboard when no category is chosen (`queries.totals`): same sums, far fewer rows.
+PROJECTIONS = {"month": (0, 1, 2, 3, 4, 5), "day_totals": (0, 1, 2, 3, 5), "month_totals": (0, 1, 2, 3, 5),
+               "day_categories": (0, 2, 4, 5), "month_categories": (0, 2, 4, 5),
+               "day_bureau_categories": (0, 1, 2, 4, 5), "month_bureau_categories": (0, 1, 2, 4, 5)}
+
+
+def project(table: str, key: tuple) -> tuple:
+    parts = tuple(key[i] for i in PROJECTIONS[table])
+    return (parts[0].replace(day=1), *parts[1:]) if table.startswith("month") else parts
+
+
 def with_months(cells: Cells) -> dict[str, dict[tuple, list[int]]]:
-    """Split cells by table and add each day cell to its month, ready to be written."""
+    """Split cells by table and add each day cell to its month and to the coarser tables, ready to be
+    written; sums that cancel out are dropped."""
     tables: dict[str, dict[tuple, list[int]]] = defaultdict(dict)
     for (table, key), vector in cells.items():
         if not any(vector):
             continue
         tables[table][key] = vector
         if table == "day":
-            month_key = (key[0].replace(day=1), *key[1:])
-            total = tables["month"].setdefault(month_key, [0] * len(vector))
-            for i, value in enumerate(vector):
-                total[i] += value
-    for key in [k for k, v in tables.get("month", {}).items() if not any(v)]:
-        del tables["month"][key]
+            for name in PROJECTIONS:
+                total = tables[name].setdefault(project(name, key), [0] * len(vector))
+                for i, value in enumerate(vector):
+                    total[i] += value
+    for name in PROJECTIONS:
+        for key in [k for k, v in tables.get(name, {}).items() if not any(v)]:
+            del tables[name][key]
     return tables

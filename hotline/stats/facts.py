@@ -26,6 +26,15 @@ CLOSING_CLOCKS = {"complaint": ("mediation", "complaint_decision", "triage"),
                   "report": ("report_verification", "violation_verification", "triage"),
                   "consultation": ("consultation_reply", "triage"), "suggestion": ("consultation_reply", "triage")}
 NOT_AGAINST_BUSINESS = frozenset({"declined", "withdrawn"})  # art. 38 disclosure: these do not count
+# Closings that meet every running clock without deciding anything: a decision clock met at the very moment
+# of one of these (withdrawn before acceptance, transferred out, merged into another report) is no 受理 decision.
+NOT_A_DECISION = frozenset({"withdrawn", "transferred", "merged"})
+
+
+def decided_by(clock_met_at, status: str, outcome: str | None, closed_at) -> bool:
+    """The decision clock was met by a decision, not by a closing that decides nothing."""
+    return clock_met_at is not None and not (status == "closed" and outcome in NOT_A_DECISION
+                                             and closed_at is not None and clock_met_at >= closed_at)
 
 
 @dataclass
@@ -83,7 +92,7 @@ def facts_of(case, clocks: dict, rating, accepted: bool,
                   business_key=case.business_key,
                   business_name=(case.business_name or case.business_uscc or "")[:255] or None)
     decision = next((clocks[name] for name in DECISION_CLOCKS.get(case.kind, ()) if name in clocks), None)
-    if decision is not None and decision.met_at is not None:
+    if decision is not None and decided_by(decision.met_at, case.status, case.outcome, case.closed_at):
         facts.decided_day, facts.decided_on_time = local_day(decision.met_at, zone), _met_on_time(decision)
     if case.status == "closed":
         facts.closed_day = local_day(case.closed_at or case.received_at, zone)

@@ -21,7 +21,7 @@ from hotline.portal.models import CaseRating
 from hotline.reference.models import Bureau
 from hotline.stats import queries
 from hotline.stats.cells import MEDIATION_OUTCOMES
-from hotline.stats.facts import CLOSING_CLOCKS, DECISION_CLOCKS
+from hotline.stats.facts import CLOSING_CLOCKS, DECISION_CLOCKS, NOT_A_DECISION
 from hotline.stats.queries import Filters
 
 
@@ -94,6 +94,12 @@ def _any_clock(clocks_by_kind: dict[str, tuple[str, ...]]) -> ColumnElement[bool
                  for kind, names in clocks_by_kind.items()))
 
 
+def _a_decision():
+    """facts.decided_by: not met by a closing that decides nothing."""
+    return ~and_(Case.status == "closed", func.coalesce(Case.outcome, "").in_(NOT_A_DECISION),
+                 Case.closed_at.is_not(None), CaseClock.met_at >= Case.closed_at)
+
+
 def _on_time():
     return and_(CaseClock.met_at.is_not(None), CaseClock.met_at <= CaseClock.due_at)
 
@@ -151,7 +157,7 @@ def condition(name: str, filters: Filters, now: datetime | None = None) -> Colum
         return and_(_between(Case.received_at, filters), Case.business_platform.is_not(None),
                     Case.business_platform != "", *dims)
     if name in ("decided", "decided_on_time"):
-        met = [_between(CaseClock.met_at, filters)] + ([_on_time()] if name == "decided_on_time" else [])
+        met = [_between(CaseClock.met_at, filters), _a_decision()] + ([_on_time()] if name == "decided_on_time" else [])
         return and_(_first_clock(DECISION_CLOCKS, *met), *dims)
     if name == "closed":
         return and_(_closed_in(filters), *dims)

@@ -38,6 +38,7 @@ class StatDay(_Measures, db.Model):
     """Cells per local day. `outcome` is set on the cells of closing days only ('' elsewhere)."""
 
     __tablename__ = "stat_day"
+    __table_args__ = (Index("ix_stat_day_category", "category", "day"),)  # a category chosen: its range only
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     bureau_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: not at a bureau
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -50,10 +51,73 @@ class StatMonth(_Measures, db.Model):
     """The same cells per month (`month` is its first day): a year's range reads twelve of these."""
 
     __tablename__ = "stat_month"
+    __table_args__ = (Index("ix_stat_month_category", "category", "month"),)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     bureau_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     channel: Mapped[str] = mapped_column(String(24), primary_key=True)
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class StatDayTotals(_Measures, db.Model):
+    """`stat_day` without the category: the dashboard's totals, breakdowns and trend when no category is
+    chosen read these (a few hundred rows a day instead of thousands at a provincial centre)."""
+
+    __tablename__ = "stat_day_totals"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    bureau_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(24), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class StatMonthTotals(_Measures, db.Model):
+    __tablename__ = "stat_month_totals"
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    bureau_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(24), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class StatDayCategories(_Measures, db.Model):
+    """`stat_day` summed over bureaus and channels: the figures per category (top categories, the reports'
+    tables) for all bureaus and channels, or one kind."""
+
+    __tablename__ = "stat_day_categories"
+    __table_args__ = (Index("ix_stat_day_categories_category", "category", "day"),)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class StatMonthCategories(_Measures, db.Model):
+    __tablename__ = "stat_month_categories"
+    __table_args__ = (Index("ix_stat_month_categories_category", "category", "month"),)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class StatDayBureauCategories(_Measures, db.Model):
+    """`stat_day` summed over channels, keyed by bureau first: one bureau's figures per category."""
+
+    __tablename__ = "stat_day_bureau_categories"
+    bureau_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class StatMonthBureauCategories(_Measures, db.Model):
+    __tablename__ = "stat_month_bureau_categories"
+    bureau_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     category: Mapped[str] = mapped_column(String(16), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
 

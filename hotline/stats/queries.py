@@ -1,6 +1,10 @@
 """The supervisors' figures, read from the rollups only (never a scan of the cases): totals for any
 range and filter, the open queue now, trends, top categories and businesses, the API's queue figures.
-A range is split into whole months (`stat_month`) and the days at either end (`stat_day`)."""
+A range is split into whole months (`stat_month`) and the days at either end (`stat_day`). With no category
+chosen, the totals and the trend read the same sums without the category (`stat_*_totals`), and the
+breakdown by category reads them without bureau and channel (`stat_*_categories`, or
+`stat_*_bureau_categories` for one bureau): a few hundred rows a month rather than tens of thousands at
+ten million cases."""
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -15,7 +19,18 @@ from hotline.deadlines.models import CaseClock, ExtensionRequest
 from hotline.extensions import db
 from hotline.reference.models import Bureau
 from hotline.stats.cells import DAY_MEASURES, MEDIATION_OUTCOMES
-from hotline.stats.models import StatBusinessMonth, StatDay, StatMonth, StatOpen
+from hotline.stats.models import (
+    StatBusinessMonth,
+    StatDay,
+    StatDayBureauCategories,
+    StatDayCategories,
+    StatDayTotals,
+    StatMonth,
+    StatMonthBureauCategories,
+    StatMonthCategories,
+    StatMonthTotals,
+    StatOpen,
+)
 from hotline.types import utcnow
 
 DAILY_TREND_DAYS = 92  # longer ranges trend by month
@@ -72,6 +87,43 @@ def split_range(start: date, end: date) -> tuple[list[tuple[date, date]], tuple[
     return spans, (first_whole, last_whole)
 
 
+def _by_month(start: date, end: date) -> list[tuple[date, date]]:
+    """A span of days cut where months change."""
+    pieces = []
+    while start <= end:
+        last = min(end, next_month(start) - timedelta(days=1))
+        pieces.append((start, last))
+        start = last + timedelta(days=1)
+    return pieces
+
+
+@dataclass(frozen=True)
+class Cover:
+    """How a range is read: whole months (first, last) from the month table, plus the days of `add`, minus
+    the days of `subtract` (the rest of a month mostly inside the range: the month-to-date is its month
+    minus the days to come, which hold nothing, rather than every day so far)."""
+
+    add: list[tuple[date, date]]
+    subtract: list[tuple[date, date]]
+    months: tuple[date, date] | None
+
+
+def cover_range(start: date, end: date) -> Cover:
+    spans, months = split_range(start, end)
+    add, subtract = [], []
+    first, last = months if months else (None, None)
+    for a, b in (piece for span in spans for piece in _by_month(*span)):
+        month = month_start(a)
+        month_end = next_month(month) - timedelta(days=1)
+        outside = [(x, y) for x, y in ((month, a - timedelta(days=1)), (b + timedelta(days=1), month_end)) if x <= y]
+        if sum((y - x).days + 1 for x, y in outside) < (b - a).days + 1:
+            subtract += outside
+            first, last = min(first or month, month), max(last or month, month)
+        else:
+            add.append((a, b))
+    return Cover(add, subtract, (first, last) if first else None)
+
+
 def _dims(model, filters: Filters) -> list:
     where = []
     if filters.bureau_id is not None:
@@ -80,17 +132,55 @@ def _dims(model, filters: Filters) -> list:
         where.append(model.kind == filters.kind)
     if filters.channel:
         where.append(model.channel == filters.channel)
-    if filters.category:
-        where.append(model.category.startswith(filters.category, autoescape=True))
+    if filters.category:  # a code and its members: as a range too, so that an index on the category serves it
+        where += [model.category >= filters.category, model.category < _after_prefix(filters.category),
+                  model.category.startswith(filters.category, autoescape=True)]
     return where
 
 
+def _after_prefix(prefix: str) -> str:
+    """The least string above every string that starts with `prefix` (codes are ASCII)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 _GROUP = ("bureau_id", "kind", "channel", "category", "outcome")
+_TOTAL_GROUP = ("bureau_id", "kind", "channel", "outcome")
+
+
+def _category_sources(filters: Filters) -> tuple:
+    """(day table, month table) with the category and what else is filtered, the smallest that serves."""
+    if filters.channel:
+        return StatDay, StatMonth
+    if filters.bureau_id is not None:
+        return StatDayBureauCategories, StatMonthBureauCategories
+    return StatDayCategories, StatMonthCategories
+
+
+def _sources(filters: Filters) -> tuple:
+    """(day table, month table) for sums with no breakdown: without the category unless one is chosen."""
+    return _category_sources(filters) if filters.category else (StatDayTotals, StatMonthTotals)
+
+
+def _summed(day_model, month_model, filters: Filters, group: tuple[str, ...]):
+    """The measures over the range, summed per `group` (cover_range: whole months, plus and minus days)."""
+    cover = cover_range(filters.start, filters.end)
+    reads = [(month_model, month_model.month.between(*cover.months), 1)] if cover.months else []
+    reads += [(day_model, or_(*(day_model.day.between(a, b) for a, b in spans)), sign)
+              for spans, sign in ((cover.add, 1), (cover.subtract, -1)) if spans]
+    for model, where, sign in reads:
+        columns = [getattr(model, g) for g in group]
+        query = (select(*columns, *((sign * func.sum(getattr(model, name))).label(name) for name in DAY_MEASURES))
+                 .where(where, *_dims(model, filters)).group_by(*columns))
+        yield from db.session.execute(query)
 
 
 def ratio(part: int | None, whole: int | None) -> float | None:
     """A rate, or None where nothing was measured (shown as "–", never as 0 %)."""
     return part / whole if whole else None
+
+
+def _nonzero(row) -> list[tuple[str, int]]:
+    return [(name, int(value)) for name in DAY_MEASURES if (value := getattr(row, name))]
 
 
 @dataclass
@@ -102,12 +192,16 @@ class Measures:
     mediation_ended: int = 0  # closed as settled or terminated
 
     def add(self, row) -> None:
-        for name in DAY_MEASURES:
-            self.values[name] += int(getattr(row, name) or 0)
-        if row.outcome == "mediated":
-            self.mediated += int(row.closed or 0)
-        if row.outcome in MEDIATION_OUTCOMES:
-            self.mediation_ended += int(row.closed or 0)
+        self.add_values(_nonzero(row), row.outcome, int(row.closed or 0))
+
+    def add_values(self, pairs: list[tuple[str, int]], outcome: str, closed: int) -> None:
+        values = self.values
+        for name, value in pairs:
+            values[name] += value
+        if outcome == "mediated":
+            self.mediated += closed
+        if outcome in MEDIATION_OUTCOMES:
+            self.mediation_ended += closed
 
     def __getitem__(self, name: str) -> int:
         return self.values[name]
@@ -130,63 +224,70 @@ class Totals:
     total: Measures = field(default_factory=Measures)
     by: dict[str, dict] = field(default_factory=lambda: {g: {} for g in _GROUP})
 
-    def add(self, row) -> None:
-        self.total.add(row)
-        for dim in _GROUP:
-            self.by[dim].setdefault(getattr(row, dim), Measures()).add(row)
+    def add(self, row, dims: tuple[str, ...] = _GROUP, total: bool = True) -> None:
+        # thousands of rows per page: the row's non-zero measures are read once, then added to each sum
+        pairs, outcome, closed = _nonzero(row), row.outcome, int(row.closed or 0)
+        if total:
+            self.total.add_values(pairs, outcome, closed)
+        for dim in dims:
+            self.by[dim].setdefault(getattr(row, dim), Measures()).add_values(pairs, outcome, closed)
+
+    def pruned(self) -> "Totals":
+        """Without the breakdown entries that sum to nothing (a month minus its days can leave some)."""
+        for dim, entries in self.by.items():
+            self.by[dim] = {key: m for key, m in entries.items()
+                            if any(m.values.values()) or m.mediated or m.mediation_ended}
+        return self
 
 
 def totals(filters: Filters) -> Totals:
-    """Everything summed over the range, grouped by the dimensions (one small result set), so that the
-    totals and every breakdown come from the same rows."""
+    """Everything summed over the range, grouped by the dimensions (small result sets), so that the
+    totals and every breakdown come from the same cells."""
     result = Totals()
-    spans, months = split_range(filters.start, filters.end)
-    sums = [func.sum(getattr(StatDay, name)).label(name) for name in DAY_MEASURES]
-    if spans:
-        query = (select(*(getattr(StatDay, g) for g in _GROUP), *sums)
-                 .where(or_(*(StatDay.day.between(a, b) for a, b in spans)), *_dims(StatDay, filters))
-                 .group_by(*(getattr(StatDay, g) for g in _GROUP)))
-        for row in db.session.execute(query):
+    if filters.category:
+        for row in _summed(StatDay, StatMonth, filters, _GROUP):
             result.add(row)
-    if months:
-        msums = [func.sum(getattr(StatMonth, name)).label(name) for name in DAY_MEASURES]
-        query = (select(*(getattr(StatMonth, g) for g in _GROUP), *msums)
-                 .where(StatMonth.month.between(*months), *_dims(StatMonth, filters))
-                 .group_by(*(getattr(StatMonth, g) for g in _GROUP)))
-        for row in db.session.execute(query):
-            result.add(row)
-    return result
+        return result.pruned()
+    for row in _summed(StatDayTotals, StatMonthTotals, filters, _TOTAL_GROUP):
+        result.add(row, _TOTAL_GROUP)
+    for row in _summed(*_category_sources(filters), filters, ("category", "outcome")):
+        result.add(row, ("category",), total=False)
+    return result.pruned()
 
 
 def trend(filters: Filters, measures: tuple[str, ...] = ("received", "closed")) -> tuple[str, list[tuple[date, dict]]]:
     """("day" or "month", [(period, {measure: n})...]) with every period present, zeros included."""
+    day_model, month_model = _sources(filters)
     if filters.days <= DAILY_TREND_DAYS:
-        model, column, unit = StatDay, StatDay.day, "day"
+        model, column, unit = day_model, day_model.day, "day"
         periods, step = [], filters.start
         while step <= filters.end:
             periods.append(step)
             step += timedelta(days=1)
         where = [column.between(filters.start, filters.end)]
     else:
-        # Months: whole ones from stat_month, and only the range's days of the first and last (stat_day),
-        # so that the bars add up to the range's totals.
+        # Months: whole ones from the month table, corrected by the days at either end (cover_range), so
+        # that the bars add up to the range's totals.
         unit = "month"
         periods = months_of(filters.start, filters.end)
-        spans, months = split_range(filters.start, filters.end)
+        cover = cover_range(filters.start, filters.end)
         found: dict[date, dict[str, int]] = {p: dict.fromkeys(measures, 0) for p in periods}
-        if months:
-            query = (select(StatMonth.month, *(func.sum(getattr(StatMonth, m)).label(m) for m in measures))
-                     .where(StatMonth.month.between(*months), *_dims(StatMonth, filters)).group_by(StatMonth.month))
+        if cover.months:
+            query = (select(month_model.month, *(func.sum(getattr(month_model, m)).label(m) for m in measures))
+                     .where(month_model.month.between(*cover.months), *_dims(month_model, filters))
+                     .group_by(month_model.month))
             for row in db.session.execute(query):
                 for m in measures:
                     found[row[0]][m] += int(getattr(row, m) or 0)
-        if spans:
-            query = (select(StatDay.day, *(func.sum(getattr(StatDay, m)).label(m) for m in measures))
-                     .where(or_(*(StatDay.day.between(a, b) for a, b in spans)), *_dims(StatDay, filters))
-                     .group_by(StatDay.day))
+        for spans, sign in ((cover.add, 1), (cover.subtract, -1)):
+            if not spans:
+                continue
+            query = (select(day_model.day, *(func.sum(getattr(day_model, m)).label(m) for m in measures))
+                     .where(or_(*(day_model.day.between(a, b) for a, b in spans)), *_dims(day_model, filters))
+                     .group_by(day_model.day))
             for row in db.session.execute(query):
                 for m in measures:
-                    found[month_start(row[0])][m] += int(getattr(row, m) or 0)
+                    found[month_start(row[0])][m] += sign * int(getattr(row, m) or 0)
         return unit, [(p, found[p]) for p in periods]
     query = (select(column, *(func.sum(getattr(model, m)).label(m) for m in measures))
              .where(*where, *_dims(model, filters)).group_by(column))
@@ -196,9 +297,10 @@ def trend(filters: Filters, measures: tuple[str, ...] = ("received", "closed")) 
 
 def today_intake(filters: Filters, day: date | None = None) -> dict[str, dict[str, int]]:
     day = day or today()
-    query = (select(StatDay.kind, StatDay.channel, func.sum(StatDay.received))
-             .where(StatDay.day == day, StatDay.outcome == "", *_dims(StatDay, filters))
-             .group_by(StatDay.kind, StatDay.channel))
+    model = StatDay if filters.category else StatDayTotals
+    query = (select(model.kind, model.channel, func.sum(model.received))
+             .where(model.day == day, model.outcome == "", *_dims(model, filters))
+             .group_by(model.kind, model.channel))
     by_kind: dict[str, int] = defaultdict(int)
     by_channel: dict[str, int] = defaultdict(int)
     for kind, channel, n in db.session.execute(query):

@@ -13,14 +13,16 @@ from sqlalchemy import text
 
 from hotline.extensions import db
 from hotline.stats.cells import BUSINESS_MEASURES, DAY_MEASURES, MEDIATION_OUTCOMES, OPEN_MEASURES
-from hotline.stats.facts import CLOSING_CLOCKS, DECISION_CLOCKS, FACT_FIELDS, NOT_AGAINST_BUSINESS
+from hotline.stats.facts import CLOSING_CLOCKS, DECISION_CLOCKS, FACT_FIELDS, NOT_A_DECISION, NOT_AGAINST_BUSINESS
 
 CHUNK = 500_000  # case ids per INSERT: each one's sorts and hashes stay in memory
 # SQL_FROM_CONSTANTS: the statements below are put together from this module's constants (table, column
 # and measure names) only; every value is a bind parameter. `@stat_x` stands for the table written (the
 # statistics table itself, or its staging copy); `@order` sorts rows going into a table itself by its
 # primary key, so that its indexes grow at their ends rather than being written all over.
-TABLES = ("stat_day", "stat_month", "stat_open", "stat_business_month", "stat_case")  # merged in this order
+TABLES = ("stat_day", "stat_month", "stat_day_totals", "stat_month_totals", "stat_day_categories",
+          "stat_month_categories", "stat_day_bureau_categories", "stat_month_bureau_categories", "stat_open",
+          "stat_business_month", "stat_case")  # merged in this order
 # Session settings for one big transaction; SET LOCAL ends with it. Losing the last commit in a crash
 # is harmless here: the rebuild simply runs again.
 SETTINGS = ("SET LOCAL work_mem = '256MB'", "SET LOCAL synchronous_commit = off",
@@ -43,6 +45,11 @@ def _local_day(column: str) -> str:
 def _iso_day(column: str) -> str:
     return f"to_char({_local_day(column)}, 'YYYY-MM-DD')"
 
+
+# facts.decided_by
+_DECIDED = """(k.decision_met IS NOT NULL
+              AND NOT (c.status = 'closed' AND coalesce(c.outcome, '') = ANY(CAST(:not_a_decision AS text[]))
+                       AND c.closed_at IS NOT NULL AND k.decision_met >= c.closed_at))"""
 
 # One range of cases: facts.load_facts and facts.facts_of, set-wise.
 FACTS = f"""
@@ -82,7 +89,8 @@ INSERT INTO @stat_case (case_id, counted, received_day, bureau_id, kind, channel
 SELECT c.id, true, {_local_day("c.received_at")}, coalesce(c.bureau_id, 0), c.kind, c.channel,
        coalesce(nullif(c.category_goods, ''), nullif(c.category_service, ''), ''),
        coalesce(c.business_platform, '') <> '', c.status, coalesce(c.overdue, false),
-       {_local_day("k.decision_met")}, coalesce(k.decision_met <= k.decision_due, false),
+       CASE WHEN {_DECIDED} THEN {_local_day("k.decision_met")} END,
+       coalesce({_DECIDED} AND k.decision_met <= k.decision_due, false),
        CASE WHEN c.status = 'closed' THEN {_local_day("coalesce(c.closed_at, c.received_at)")} END,
        CASE WHEN c.status = 'closed' THEN coalesce(c.outcome, '') END,
        c.status = 'closed' AND coalesce(k.closing, false),
@@ -151,6 +159,29 @@ GROUP BY 1, bureau_id, kind, channel, category, outcome
 @order 1, bureau_id, kind, channel, category, outcome
 """  # noqa: S608
 
+
+
+def _coarser(table: str, dims: tuple[str, ...], monthly: bool) -> str:
+    """A table summed from stat_day over fewer dimensions (cells.PROJECTIONS), by day or by month."""
+    period = "date_trunc('month', day)::date" if monthly else "day"
+    columns = ", ".join(dims)
+    return f"""
+INSERT INTO @{table} ({"month" if monthly else "day"}, {columns}, {_MEASURES})
+SELECT {period}, {columns}, {", ".join(f"sum({m})" for m in DAY_MEASURES)}
+FROM @stat_day
+GROUP BY 1, {columns}
+@order 1, {columns}
+"""  # noqa: S608
+
+
+_TOTAL_DIMS, _CATEGORY_DIMS = ("bureau_id", "kind", "channel", "outcome"), ("kind", "category", "outcome")
+_BUREAU_CATEGORY_DIMS = ("bureau_id", *_CATEGORY_DIMS)
+COARSER_CELLS = (_coarser("stat_day_totals", _TOTAL_DIMS, False), _coarser("stat_month_totals", _TOTAL_DIMS, True),
+                 _coarser("stat_day_categories", _CATEGORY_DIMS, False),
+                 _coarser("stat_month_categories", _CATEGORY_DIMS, True),
+                 _coarser("stat_day_bureau_categories", _BUREAU_CATEGORY_DIMS, False),
+                 _coarser("stat_month_bureau_categories", _BUREAU_CATEGORY_DIMS, True))
+
 OPEN_CELLS = """
 INSERT INTO @stat_open (bureau_id, kind, channel, category, status, open, overdue)
 SELECT bureau_id, kind, channel, category, status, count(*), count(*) FILTER (WHERE overdue)
@@ -194,9 +225,15 @@ FROM cells c JOIN names n ON n.business_key = c.business_key
 KEYS = {"stat_case": ("case_id",),
         "stat_day": ("day", "bureau_id", "kind", "channel", "category", "outcome"),
         "stat_month": ("month", "bureau_id", "kind", "channel", "category", "outcome"),
+        "stat_day_totals": ("day", *_TOTAL_DIMS), "stat_month_totals": ("month", *_TOTAL_DIMS),
+        "stat_day_categories": ("day", *_CATEGORY_DIMS), "stat_month_categories": ("month", *_CATEGORY_DIMS),
+        "stat_day_bureau_categories": ("day", *_BUREAU_CATEGORY_DIMS),
+        "stat_month_bureau_categories": ("month", *_BUREAU_CATEGORY_DIMS),
         "stat_open": ("bureau_id", "kind", "channel", "category", "status"),
         "stat_business_month": ("month", "bureau_id", "kind", "business_key")}
 VALUES = {"stat_case": ("counted", *FACT_FIELDS), "stat_day": DAY_MEASURES, "stat_month": DAY_MEASURES,
+          **dict.fromkeys(("stat_day_totals", "stat_month_totals", "stat_day_categories", "stat_month_categories",
+                           "stat_day_bureau_categories", "stat_month_bureau_categories"), DAY_MEASURES),
           "stat_open": OPEN_MEASURES, "stat_business_month": ("business_name", *BUSINESS_MEASURES)}
 JSON_COLUMNS = {"stat_case": frozenset({"returns", "extensions"})}  # json has no equality: compared as jsonb
 
@@ -204,8 +241,8 @@ JSON_COLUMNS = {"stat_case": frozenset({"returns", "extensions"})}  # json has n
 def _tables(sql: str, names: dict[str, str], fresh: bool) -> str:
     """The statement writing to `names` (the tables or their staging copies); rows go into the tables
     themselves in key order, into staging copies as they come (the merge orders them)."""
-    for table, name in names.items():
-        sql = sql.replace(f"@{table}", name)
+    for table in sorted(names, key=len, reverse=True):  # @stat_day_totals before @stat_day
+        sql = sql.replace(f"@{table}", names[table])
     return sql.replace("@order", "ORDER BY" if fresh else "--")
 
 
@@ -264,7 +301,8 @@ def _rebuild(session, chunk: int, progress: Callable[[int], None] | None) -> int
     low, high = session.execute(text('SELECT min(id), max(id) FROM "case"')).one()
     done = 0
     if low is not None:
-        params = {"tz": current_app.config["TIMEZONE"], **_clock_priorities()}
+        params = {"tz": current_app.config["TIMEZONE"], "not_a_decision": sorted(NOT_A_DECISION),
+                  **_clock_priorities()}
         facts = text(_tables(FACTS, names, fresh))
         for start in range(low, high + 1, chunk):
             done += session.execute(facts, {**params, "lo": start, "hi": start + chunk - 1}).rowcount
@@ -274,6 +312,8 @@ def _rebuild(session, chunk: int, progress: Callable[[int], None] | None) -> int
         session.execute(text(f"ANALYZE {names['stat_case']}"))
     session.execute(text(_tables(DAY_CELLS, names, fresh)))
     session.execute(text(_tables(MONTH_CELLS, names, fresh)))
+    for statement in COARSER_CELLS:
+        session.execute(text(_tables(statement, names, fresh)))
     session.execute(text(_tables(OPEN_CELLS, names, fresh)))
     session.execute(text(_tables(BUSINESS_CELLS, names, fresh)),
                     {"not_against": sorted(NOT_AGAINST_BUSINESS), "mediation": sorted(MEDIATION_OUTCOMES)})

@@ -19,16 +19,35 @@ from hotline.portal.models import CaseRating
 from hotline.stats import cells as cellmath
 from hotline.stats import rebuild_pg
 from hotline.stats.facts import FACT_FIELDS, Facts, load_facts
-from hotline.stats.models import StatBusinessMonth, StatCase, StatDay, StatDirty, StatMonth, StatOpen
+from hotline.stats.models import (
+    StatBusinessMonth,
+    StatCase,
+    StatDay,
+    StatDayBureauCategories,
+    StatDayCategories,
+    StatDayTotals,
+    StatDirty,
+    StatMonth,
+    StatMonthBureauCategories,
+    StatMonthCategories,
+    StatMonthTotals,
+    StatOpen,
+)
 from hotline.types import utcnow
 
 log = logging.getLogger(__name__)
 BATCH = 500
 _MARKED = "stats_marked"
-_TABLES = {"day": (StatDay, cellmath.DAY_MEASURES), "month": (StatMonth, cellmath.DAY_MEASURES),
+_TABLES = {**{name: (model, cellmath.DAY_MEASURES) for name, model in (
+               ("day", StatDay), ("month", StatMonth), ("day_totals", StatDayTotals), ("month_totals", StatMonthTotals),
+               ("day_categories", StatDayCategories), ("month_categories", StatMonthCategories),
+               ("day_bureau_categories", StatDayBureauCategories),
+               ("month_bureau_categories", StatMonthBureauCategories))},
            "open": (StatOpen, cellmath.OPEN_MEASURES), "business": (StatBusinessMonth, cellmath.BUSINESS_MEASURES)}
-_KEYS = {"day": ("day", "bureau_id", "kind", "channel", "category", "outcome"),
-         "month": ("month", "bureau_id", "kind", "channel", "category", "outcome"),
+_DAY_KEY = ("day", "bureau_id", "kind", "channel", "category", "outcome")
+_KEYS = {"day": _DAY_KEY, "month": ("month", *_DAY_KEY[1:]),
+         **{name: tuple(("month" if name.startswith("month") and i == 0 else _DAY_KEY[i])
+                        for i in cellmath.PROJECTIONS[name]) for name in cellmath.PROJECTIONS if name != "month"},
          "open": ("bureau_id", "kind", "channel", "category", "status"),
          "business": ("month", "bureau_id", "kind", "business_key")}
 
@@ -103,7 +122,7 @@ def _lock_snapshots(case_ids: list[int]) -> dict[int, StatCase]:
 def write_cells(tables: dict[str, dict[tuple, list[int]]], names: dict[str, str]) -> None:
     """Add the cells to their tables. Keys are written in one order in every transaction, so two
     refreshes touching the same cells queue behind each other instead of deadlocking."""
-    for table_name in ("day", "month", "open", "business"):
+    for table_name in _TABLES:
         cells = tables.get(table_name)
         if not cells:
             continue
@@ -181,7 +200,7 @@ def drain(batch: int = BATCH, limit: int | None = None) -> int:
 # --- rebuilding ----------------------------------------------------------------------------------
 
 REBUILD_LOCK = 731_512_315  # PostgreSQL advisory lock: a full rebuild excludes the refreshes
-_ROLLUPS = (StatDay, StatMonth, StatOpen, StatBusinessMonth)
+_ROLLUPS = tuple(model for model, _ in _TABLES.values())
 
 
 def rebuild(start=None, batch: int = 2000, progress=None) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from hotline.extensions import db
 from hotline.reference.models import Bureau, Category
 from hotline.stats import queries
-from hotline.stats.models import StatMonth
+from hotline.stats.models import StatMonthTotals as StatMonth  # summed over categories: fewer rows
 from hotline.stats.queries import Filters, Measures
 
 KINDS = ("complaint", "report", "consultation", "suggestion")

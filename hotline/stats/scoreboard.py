@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, select
 
 from hotline.extensions import db
 from hotline.reference.models import Bureau
-from hotline.stats.models import StatMonth
+from hotline.stats.models import StatMonthTotals as StatMonth  # summed over categories: fewer rows
 
 GOOD, FAIR, NEEDS_IMPROVEMENT = "good", "fair", "needs_improvement"
 TIER_LABELS = {GOOD: _l("good"), FAIR: _l("fair"), NEEDS_IMPROVEMENT: _l("needs improvement")}
@@ -114,7 +114,7 @@ def thresholds() -> dict[str, float | int]:
 
 def scoreboard(month: date) -> list[BureauScore]:
     """Every active bureau's figures for the month (`month` is its first day), zero rows included, ordered by
-    bureau code: one query, each bureau's cells summed over kind, channel, category and outcome."""
+    bureau code: one query, each bureau's cells summed over kind, channel and outcome (stat_month_totals)."""
     month = month.replace(day=1)
     sums = [func.coalesce(func.sum(getattr(StatMonth, name)), 0).label(name) for name in _MEASURES]
     query = (select(Bureau.id, Bureau.code, Bureau.name, Bureau.short_name, *sums)

@@ -88,12 +88,16 @@ def test_keys_are_kept_24_hours_then_purged(client, headers):
     assert count(IdempotencyKey) == 1  # the day-old key was purged
 
 
-def test_purge_takes_other_old_keys_along(client, headers):
-    create(client, headers, "old-1")
-    create(client, headers, "old-2")
+def test_the_periodic_purge_takes_every_old_key(client, headers):
+    """Beat (and the embedded relay thread) purges; a request only replaces its own expired key."""
+    from hotline.api.idempotency import purge_expired
+    for key in ("old-1", "old-2", "old-3"):
+        create(client, headers, key)
     db.session.execute(update(IdempotencyKey).values(created_at=utcnow() - timedelta(days=2)))
     db.session.commit()
     create(client, headers, "new")
+    assert count(IdempotencyKey) == 4  # not purged by the request
+    assert purge_expired(batch=2) == 3  # in batches of two: 2, then 1
     assert [k.removeprefix("api:") for k in db.session.scalars(select(IdempotencyKey.key))] == ["new"]
 
 

@@ -116,4 +116,4 @@ def test_session_write_to_the_api_needs_csrf(client, make_user, login):
 def test_openapi_document(client):
     doc = client.get("/api/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
-    assert "/cases" in doc["paths"] and "CaseIn" in doc["components"]["schemas"]
+    assert "/api/v1/cases" in doc["paths"] and "CaseIn" in doc["components"]["schemas"]

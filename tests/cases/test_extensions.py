@@ -212,9 +212,10 @@ def test_queue_cells_name_their_columns_for_the_phone_layout(report, client, log
     assert re.findall(r'<td data-label="([^"]+)"', row) == headers and row.count("<td") == len(headers)
 
 
-def test_a_huge_page_of_the_extension_queue_is_the_last_page(client, login, make_user):
+def test_a_huge_page_of_the_extension_queue_is_a_400_and_a_deep_one_the_last_page(client, login, make_user):
     login(client, make_user("supervisor"))
-    assert client.get("/extensions?page=99999999999999999999").status_code == 200
+    assert client.get("/extensions?page=99999999999999999999").status_code == 400
+    assert client.get("/extensions?page=100000").status_code == 200
 
 
 def test_an_approved_extension_earns_a_fresh_reminder_and_escalation(report):

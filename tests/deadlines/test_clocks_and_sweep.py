@@ -161,6 +161,23 @@ def test_sweep_twice_reminds_and_escalates_once(make_case, make_user, login, cli
     assert "badge" in client.get("/notices").get_data(as_text=True)
 
 
+def test_a_clock_reminded_again_for_the_same_due_date_does_not_stop_the_sweep(make_case, make_user):
+    """A clock restarted with the due date it had (a case returned to the centre twice in a day) must not
+    make a second notice for that date, nor fail the sweep on the unique notice (found by the stats workload)."""
+    make_user("bureau", bureau="tiexi")
+    cases = make_due(make_case, 2, 1)
+    run_pending()
+    assert sweep().reminders >= 2
+    clock = db.session.scalars(select(CaseClock).where(CaseClock.case_id == cases[0].id,
+                                                       CaseClock.reminded_at.is_not(None))).first()
+    clock.reminded_at = clock.escalated_at = None  # what restart() does, the due date unchanged
+    db.session.commit()
+    again = sweep()
+    assert again.reminders == 1 and again.escalations >= 0
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.clock_id == clock.id, Notification.kind == "reminder")) == 1
+
+
 def test_two_sweeps_at_once_send_each_notice_once(app, make_case):
     make_due(make_case, 40, 1)
     make_due(make_case, 40, -1)

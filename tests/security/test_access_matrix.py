@@ -86,6 +86,8 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/station"): Row("302 302 403 422 422 403 403 403 403", form={}),
     # --- the API
     ("GET", "/api/openapi.json"): Row(PUBLIC),
+    ("GET", "/api/docs"): Row(PUBLIC),  # the document as a page, and Swagger UI's files for it
+    ("GET", "/static/swagger-ui/<path:filename>"): Row(PUBLIC, values={"filename": "swagger-ui.css"}),
     ("GET", "/api/v1/cases"): Row("401 401 200 200 200 200 200 200 200"),
     ("POST", "/api/v1/cases"): Row("401 401 422 422 422 403 403 422 422", json={}),
     ("GET", "/api/v1/cases/<number>"): Row("401 401 200 200 404 200 404 200 200"),
@@ -100,6 +102,16 @@ TABLE: dict[tuple[str, str], Row] = {
                                     json={"title": "预付卡提示", "body": "谨慎办卡。", "sms_text": "谨慎办理预付卡"}),
     ("POST", "/api/v1/alerts/<int:alert_id>/publish"): Row("401 401 403 403 403 403 403 200 200", json={},
                                                            values={"alert_id": "@draft2"}),
+    # --- Open311 GeoReport v2 (issue #13): public reads (the world's case is a complaint, listed to all);
+    # a POST authenticates by api_key only, never by the session, so without one every role gets 403
+    ("GET", "/open311/v2/discovery.<fmt>"): Row(PUBLIC, values={"fmt": "xml"}),
+    ("GET", "/open311/v2/services.<fmt>"): Row(PUBLIC, values={"fmt": "json"}),
+    ("GET", "/open311/v2/services/<service_code>.<fmt>"): Row(PUBLIC, values={"fmt": "xml",
+                                                                             "service_code": "complaint-G01"}),
+    ("GET", "/open311/v2/requests.<fmt>"): Row(PUBLIC, values={"fmt": "json"}),
+    ("POST", "/open311/v2/requests.<fmt>"): Row("403 403 403 403 403 403 403 403 403", form={},
+                                                values={"fmt": "json"}),
+    ("GET", "/open311/v2/requests/<number>.<fmt>"): Row(PUBLIC, values={"fmt": "xml"}),
     # the consumer's API: the query code is the key; without it, the same 404 as a wrong number
     ("POST", "/api/v1/public/lookup"): Row("404 200 404 404 404 404 404 404 404", json={}),
     ("POST", "/api/v1/public/cases/<number>/rating"): Row("404 409 404 404 404 404 404 404 404",

@@ -157,7 +157,11 @@ class Truth:
         add("received", row.received_day)
         add("online", row.received_day, bool(case.business_platform))
         decision = next((clocks[name] for name in DECISION[case.kind] if name in clocks), None)
-        if decision is not None and decision.met_at is not None:
+        # a withdrawal before acceptance, a transfer out or a merge meets the clock but decides nothing
+        no_decision = (case.status == "closed" and case.outcome in ("withdrawn", "transferred", "merged")
+                       and decision is not None and decision.met_at is not None
+                       and decision.met_at >= case.closed_at)
+        if decision is not None and decision.met_at is not None and not no_decision:
             add("decided", local_day(decision.met_at))
             add("decided_on_time", local_day(decision.met_at), decision.met_at <= decision.due_at)
         if case.status == "closed":

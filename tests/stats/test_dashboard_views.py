@@ -150,7 +150,8 @@ def test_drill_down_masks_personal_data_and_pages(client, login, world):
     assert client.get("/stats/cases?figure=open&status=lost").status_code == 400
     narrowed = client.get("/stats/cases?figure=open&status=accepted").get_data(as_text=True)
     assert 'data-count="0"' in narrowed
-    assert client.get("/stats/cases?figure=received&page=999999").status_code == 200
+    assert client.get("/stats/cases?figure=received&page=99999").status_code == 200
+    assert client.get("/stats/cases?figure=received&page=999999").status_code == 400
 
 
 def test_fragment_is_the_figures_only(client, login, world):

@@ -156,7 +156,7 @@ def test_public_pages_show_figures_and_no_personal_data(client, complaints, app)
         assert not any(number in text for number in numbers)
     assert client.get("/disclosure?q=恒通").get_data(as_text=True).count('class="summary"') == 1
     assert client.get("/disclosure/n:nosuchbusiness").status_code == 404
-    assert client.get("/disclosure?page=abc").status_code == 200
+    assert client.get("/disclosure?page=abc").status_code == 400
 
 
 def test_admin_form_checks_its_fields(client, login, people, audit_log):

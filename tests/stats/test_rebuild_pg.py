@@ -18,11 +18,25 @@ from hotline.outbox.relay import run_pending
 from hotline.portal.ratings import rate_case
 from hotline.reference.models import Bureau
 from hotline.stats import rebuild_pg, refresh
-from hotline.stats.models import StatBusinessMonth, StatCase, StatDay, StatDirty, StatMonth, StatOpen
+from hotline.stats.models import (
+    StatBusinessMonth,
+    StatCase,
+    StatDay,
+    StatDayBureauCategories,
+    StatDayCategories,
+    StatDayTotals,
+    StatDirty,
+    StatMonth,
+    StatMonthBureauCategories,
+    StatMonthCategories,
+    StatMonthTotals,
+    StatOpen,
+)
 from hotline.types import utcnow
 
 pytestmark = pytest.mark.postgres
-TABLES = (StatCase, StatDay, StatMonth, StatOpen, StatBusinessMonth)
+TABLES = (StatCase, StatDay, StatMonth, StatDayTotals, StatMonthTotals, StatDayCategories, StatMonthCategories,
+          StatDayBureauCategories, StatMonthBureauCategories, StatOpen, StatBusinessMonth)
 CASES = 240
 
 # Addresses that route to a bureau (district, development-zone keyword), and some outside the city: triage.
@@ -194,6 +208,14 @@ def damage() -> None:
                       "INSERT INTO stat_open (bureau_id, kind, channel, category, status, open, overdue) "
                       "VALUES (0, 'complaint', 'letter', 'X99', 'pending', 5, 5)",
                       "UPDATE stat_business_month SET business_name = 'wrong' WHERE kind = ''",
+                      "UPDATE stat_day_totals SET closed = closed + 1",
+                      "DELETE FROM stat_month_totals WHERE month = (SELECT max(month) FROM stat_month_totals)",
+                      "INSERT INTO stat_day_categories (day, kind, category, outcome, received) "
+                      "VALUES ('2001-01-01', 'complaint', 'X99', '', 3)",
+                      "UPDATE stat_month_categories SET recovered = recovered + 100",
+                      "UPDATE stat_day_bureau_categories SET rated = rated + 1",
+                      "DELETE FROM stat_month_bureau_categories WHERE month = "
+                      "(SELECT min(month) FROM stat_month_bureau_categories)",
                       """UPDATE stat_case SET returns = '[["2020-01-01", 1]]', extensions = '[]', score = NULL
                          WHERE case_id = (SELECT min(case_id) FROM stat_case)"""):
         db.session.execute(text(statement))

@@ -1,5 +1,7 @@
 """The rollups' core: pure cells, range splitting, marking on change, idempotent recounts, the CLI."""
-from datetime import date
+import itertools
+from collections import Counter
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -55,6 +57,42 @@ def test_declined_and_withdrawn_do_not_count_against_the_business():
         made = cells.cells_of(facts(outcome=outcome, accepted=False))
         business = [v for (t, _), v in made.items() if t == "business"]
         assert all(v[1] == 0 for v in business)
+
+
+def test_cover_range_reads_a_mostly_covered_month_as_the_month_minus_its_other_days():
+    d = date
+    # The dashboard's default on 26 November: 4 days of October, and November minus the days to come
+    cover = queries.cover_range(d(2026, 10, 28), d(2026, 11, 26))
+    assert cover == queries.Cover([(d(2026, 10, 28), d(2026, 10, 31))], [(d(2026, 11, 27), d(2026, 11, 30))],
+                                  (d(2026, 11, 1), d(2026, 11, 1)))
+    # This year to date: whole months only, minus the rest of November
+    cover = queries.cover_range(d(2026, 1, 1), d(2026, 11, 26))
+    assert (cover.add, cover.subtract, cover.months) == ([], [(d(2026, 11, 27), d(2026, 11, 30))],
+                                                          (d(2026, 1, 1), d(2026, 11, 1)))
+    # Inside one month: the cheaper side, both ends subtracted when the range is most of the month
+    assert queries.cover_range(d(2026, 2, 3), d(2026, 2, 5)).add == [(d(2026, 2, 3), d(2026, 2, 5))]
+    cover = queries.cover_range(d(2026, 3, 2), d(2026, 3, 30))
+    assert (cover.add, cover.subtract, cover.months) == ([], [(d(2026, 3, 1), d(2026, 3, 1)),
+                                                              (d(2026, 3, 31), d(2026, 3, 31))],
+                                                          (d(2026, 3, 1), d(2026, 3, 1)))
+    # Every day of a span is counted once: add + months − subtract covers exactly [start, end]
+
+    for start, length in itertools.product((d(2025, 12, 20), d(2026, 1, 1), d(2026, 2, 15)), (1, 10, 30, 45, 400)):
+        end = start + timedelta(days=length - 1)
+        cover = queries.cover_range(start, end)
+        days = Counter()
+        for a, b in cover.add:
+            days.update(a + timedelta(days=i) for i in range((b - a).days + 1))
+        if cover.months:
+            step = cover.months[0]
+            while step <= cover.months[1]:
+                following = queries.next_month(step)
+                days.update(step + timedelta(days=i) for i in range((following - step).days))
+                step = following
+        for a, b in cover.subtract:
+            days.subtract(a + timedelta(days=i) for i in range((b - a).days + 1))
+        assert {day: n for day, n in days.items() if n} == dict.fromkeys(
+            (start + timedelta(days=i) for i in range(length)), 1), (start, end)
 
 
 def test_split_range_into_days_and_whole_months():

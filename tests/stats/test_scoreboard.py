@@ -89,7 +89,10 @@ def direct_count(month: date) -> dict[int, dict[str, int]]:
         clocks = {c.clock: c for c in db.session.scalars(select(CaseClock).where(CaseClock.case_id == case.id))}
         row["received"] += local_month(case.received_at) == month
         decision = next((clocks[n] for n in DECISION.get(case.kind, ()) if n in clocks), None)
-        if decision is not None and local_month(decision.met_at) == month:
+        # a withdrawal before any decision meets the clock but decides nothing
+        undecided = (case.outcome in ("withdrawn", "transferred", "merged") and decision is not None
+                     and decision.met_at is not None and decision.met_at >= case.closed_at)
+        if decision is not None and local_month(decision.met_at) == month and not undecided:
             row["decided"] += 1
             row["decided_on_time"] += decision.met_at <= decision.due_at
         if case.status == "closed" and local_month(case.closed_at) == month:
@@ -128,7 +131,7 @@ def test_scoreboard_agrees_with_a_direct_count(october):
     # 铁西 kept four of the October cases, and returned one; the September case was decided in October, late.
     assert (tiexi.received, tiexi.returned) == (4, 1)
     assert tiexi.return_rate == pytest.approx(1 / 5)
-    assert (tiexi.decided, tiexi.decided_on_time) == (5, 3)  # a withdrawal ends the decision clock too
+    assert (tiexi.decided, tiexi.decided_on_time) == (4, 2)  # a withdrawal before acceptance decides nothing
     assert (tiexi.rated, tiexi.satisfied, tiexi.satisfaction, tiexi.mean_rating) == (2, 1, 0.5, 3.5)
     assert (tiedong.received, tiedong.extensions, tiedong.returned) == (2, 1, 0)
     assert all(r.received == 0 and r.decided_on_time_rate is None for r in rows if r.code not in ("tiexi", "tiedong"))
@@ -171,7 +174,7 @@ def test_supervisor_sees_every_bureau(client, login, october, people):
     tiexi = next(r for r in scoreboard(OCTOBER) if r.code == "tiexi")
     for bureau in db.session.scalars(select(Bureau).where(Bureau.active.is_(True))):
         assert bureau.short_name in page
-    assert f"{tiexi.decided_on_time_rate * 100:.1f} % <span class=\"muted\">(3/5)</span>" in page
+    assert f"{tiexi.decided_on_time_rate * 100:.1f} % <span class=\"muted\">(2/4)</span>" in page
     assert "95 %" in page and "重办" in page  # the thresholds and the reopen note, in Chinese
     response = client.get("/stats/scoreboard/export.csv?month=2026-10")
     body = response.get_data(as_text=True)

@@ -121,10 +121,10 @@ def test_summary_filters_and_long_ranges(client, world):
 
 def test_openapi_documents_both(client):
     paths = client.get("/api/openapi.json").get_json()["paths"]
-    for path in ("/stats/queue", "/stats/summary"):
+    for path in ("/api/v1/stats/queue", "/api/v1/stats/summary"):
         responses = paths[path]["get"]["responses"]
         assert {"200", "401", "403", "422"} <= set(responses)
-    names = {p["name"] for p in paths["/stats/summary"]["get"]["parameters"]}
+    names = {p["name"] for p in paths["/api/v1/stats/summary"]["get"]["parameters"]}
     assert names == {"from", "to", "bureau", "kind", "channel", "category"}
 
 
