@@ -3,7 +3,7 @@ header; API paths keep the JSON shape of hotline/api/errors.py. A 500 logs a sho
 that the page shows, so a call to the help desk finds the traceback."""
 import secrets
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -62,6 +62,11 @@ def register_error_pages(app: Flask) -> None:
             current_app.logger.error("server error, reference %s", reference, exc_info=original or exc)
         if is_api_request():
             return from_http_exception(exc)
+        if request.blueprint is None and request.path.startswith("/open311/"):
+            # no Open311 route matched, so its blueprint's handlers never ran: answer in its error format
+            from hotline.open311.render import error_response
+            fmt = "json" if request.path.endswith(".json") else "xml"
+            return error_response(fmt, status, [exc.description or exc.name])
         return error_page(status, reference)
 
     @app.errorhandler(OperationalError)

@@ -85,6 +85,15 @@ def test_unknown_requests_are_404(client):
         assert errors(client.get(f"{BASE}/requests/{number}.json"), "json", 404) == ["service_request_id: 没有此诉求"]
 
 
+def test_an_unknown_path_under_open311_answers_in_the_error_format(client):
+    """No Open311 route matches, so the blueprint's handlers never run: the app answers in the spec's format."""
+    assert errors(client.get(f"{BASE}/nothing.json"), "json", 404)
+    assert errors(client.get(f"{BASE}/services/x/y.xml"), "xml", 404)
+    assert errors(client.get("/open311/v3/discovery"), "xml", 404)
+    assert errors(client.delete(f"{BASE}/requests.json"), "json", 405)
+    assert "<html" in client.get("/no-such-page").get_data(as_text=True)  # elsewhere the app's own page
+
+
 def test_a_closed_case_shows_how_it_ended(client, complaint):
     closed_at = datetime.now(UTC).replace(microsecond=0)
     complaint.status, complaint.outcome, complaint.closed_at = "closed", "mediated", closed_at
