@@ -131,9 +131,3 @@ def marketing_left_today(phone: str, now: datetime, tz: str, exclude_id: int | N
         query = query.where(SmsMessage.id != exclude_id)
     return db.session.scalar(query) or 0
 
-
-def check(message: SmsMessage, now: datetime, rules: Rules) -> Verdict:
-    """The verdict for a queued message now, reading its number's opt-out and today's count."""
-    sent_today = marketing_left_today(message.to_phone, now, rules.timezone, message.id) \
-        if is_marketing(message.kind) else 0
-    return decide(message.kind, now, rules, opt_out=opt_out_scope(message.to_phone), sent_today=sent_today)
