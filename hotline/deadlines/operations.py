@@ -14,6 +14,7 @@ from hotline.cases.models import Case
 from hotline.cases.validation import is_storable_text
 from hotline.deadlines import calendar, rulebook
 from hotline.deadlines.models import CalendarDay, CalendarYear, CaseClock, DeadlineRule
+from hotline.direct_insert import insert_now
 from hotline.extensions import db
 
 audit = logging.getLogger("hotline.audit")
@@ -47,9 +48,10 @@ def earliest_effective_date() -> date | None:
     return rulebook.rulebook().earliest
 
 
-def start_clock(case: Case, clock: str, started_at: datetime) -> CaseClock | None:
+def start_clock(case: Case, clock: str, started_at: datetime, immediate: bool = False) -> CaseClock | None:
     """Start a clock of the case's rulebook version (the one in force when it was received), with
-    that rule's length and unit. None, and nothing started, when the version has no such clock."""
+    that rule's length and unit. None, and nothing started, when the version has no such clock.
+    `immediate`: INSERT it now (hotline/direct_insert.py), not at the next flush."""
     tz = current_app.config["TIMEZONE"]
     version = case.rulebook_version or rulebook_version_for(case.received_at)
     rule = rulebook.rulebook().rule(version, clock) if version else None
@@ -58,6 +60,8 @@ def start_clock(case: Case, clock: str, started_at: datetime) -> CaseClock | Non
     _, due, fallback = calendar.due_at(started_at, rule.length, tz, calendar_overrides(), rule.unit)
     entry = CaseClock(case_id=case.id, clock=clock, rule_version=rule.version, started_at=started_at,
                       length=rule.length, unit=rule.unit, due_at=due, fallback_calendar=fallback)
+    if immediate:
+        return insert_now(entry)
     db.session.add(entry)
     return entry
 

@@ -7,11 +7,13 @@ its message goes out in one Redis pipeline with the commit's other jobs. Jobs th
 publish itself (written in bulk with Core, due later, or while the broker was failing) are left to the
 relay, which the commit wakes: in this process at once, in the others by PostgreSQL NOTIFY."""
 import time
+from datetime import datetime
 
 from flask import current_app, has_app_context
 from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
 
+from hotline.direct_insert import insert_now
 from hotline.extensions import db
 from hotline.outbox.models import OutboxJob
 from hotline.outbox.relay import NOTIFY_CHANNEL, Job, wake
@@ -20,6 +22,7 @@ from hotline.types import utcnow
 WAKE_KEY = "outbox_wake"  # session.info: the transaction wrote jobs the relay must pick up itself
 _PENDING = "outbox_publish_pending"  # jobs this process publishes after commit, not flushed yet
 _FLUSHED = "outbox_publish_flushed"  # their ids and tasks once written
+_BATCH = "outbox_batch"  # jobs of enqueue(immediate=True), written together just before the commit
 # After a publish failed, commits leave their jobs to the relay for this long, rather than each request
 # waiting on a broker that does not answer (a hung one costs the 2 s connect timeout).
 BREAKER_SECONDS = 5.0
@@ -36,14 +39,42 @@ def publish_failed() -> None:
     _breaker["until"] = time.monotonic() + BREAKER_SECONDS
 
 
-def enqueue(task: str, payload: dict, dedupe_key: str) -> OutboxJob:
-    job = OutboxJob(task=task, payload=payload, dedupe_key=dedupe_key)
+def enqueue(task: str, payload: dict, dedupe_key: str, available_at: datetime | None = None,
+            immediate: bool = False) -> OutboxJob:
+    """Add a job to the caller's transaction; `available_at` None is now. `immediate` (intake's hot path):
+    the transaction's jobs so marked are written together by one Core statement just before it commits
+    (hotline/direct_insert.py), not by the unit of work; the job has no id until then."""
+    job = OutboxJob(task=task, payload=payload, dedupe_key=dedupe_key, available_at=available_at)
+    if immediate:
+        db.session.info.setdefault(_BATCH, []).append(job)
+        return job
     db.session.add(job)
     if publishes_on_commit():
         db.session.info.setdefault(_PENDING, []).append(job)
     else:
         db.session.info[WAKE_KEY] = True
     return job
+
+
+@event.listens_for(Session, "before_commit")
+def _write_batch(session: Session) -> None:
+    # Registered before _notify_relays below, so that a job left to the relay wakes it.
+    batch = session.info.pop(_BATCH, None)
+    if not batch or session.in_nested_transaction():
+        if batch:
+            session.info[_BATCH] = batch  # a savepoint's commit: the outer one writes them
+        return
+    now, publish = utcnow(), publishes_on_commit()
+    for job in batch:
+        if publish and (job.available_at is None or job.available_at <= now):
+            job.published_at = now  # in the INSERT itself, as _mark_published does for a flushed job
+    insert_now(*batch, session=session)
+    flushed = session.info.setdefault(_FLUSHED, [])
+    for job in batch:
+        if job.published_at is not None:
+            flushed.append(Job(job.id, job.task))
+        else:
+            session.info[WAKE_KEY] = True
 
 
 @event.listens_for(Session, "before_flush")
@@ -99,3 +130,4 @@ def _forget(session: Session, transaction) -> None:
     if transaction.parent is None:  # the outermost transaction: committed (handled above) or rolled back
         session.info.pop(_PENDING, None)
         session.info.pop(_FLUSHED, None)
+        session.info.pop(_BATCH, None)

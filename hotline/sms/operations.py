@@ -2,6 +2,7 @@
 job) and sent by the outbox relay through hotline/sms/sending.py, at most once each."""
 from datetime import datetime
 
+from hotline.direct_insert import insert_now
 from hotline.extensions import db
 from hotline.outbox.operations import enqueue
 from hotline.outbox.relay import handler
@@ -11,16 +12,19 @@ from hotline.sms.templates import TEMPLATES  # noqa: F401  (code → text, regis
 
 def queue_message(*, kind: str, template_code: str, params: dict, to_phone: str, dedupe_key: str,
                   case_id: int | None = None, alert_id: int | None = None,
-                  not_before: datetime | None = None) -> SmsMessage:
+                  not_before: datetime | None = None, immediate: bool = False) -> SmsMessage:
     """Queue one message in the caller's transaction. Whether it may go, and when, is decided when it
-    is sent (hotline/sms/policy.py): a refused message ends `cancelled` with its reason, never dropped."""
+    is sent (hotline/sms/policy.py): a refused message ends `cancelled` with its reason, never dropped.
+    `immediate`: INSERT both rows now (hotline/direct_insert.py), not at the next flush."""
     message = SmsMessage(case_id=case_id, alert_id=alert_id, kind=kind, template_code=template_code, params=params,
                          to_phone=to_phone, dedupe_key=dedupe_key, not_before=not_before)
-    db.session.add(message)
+    if immediate:
+        insert_now(message)
+    else:
+        db.session.add(message)
     # The kind rides along, so that the sender can claim a notice in one statement (hotline/sms/sending.py).
-    job = enqueue("send_sms", {"dedupe_key": dedupe_key, "kind": kind}, dedupe_key=f"send_sms:{dedupe_key}")
-    if not_before is not None:
-        job.available_at = not_before
+    enqueue("send_sms", {"dedupe_key": dedupe_key, "kind": kind}, dedupe_key=f"send_sms:{dedupe_key}",
+            available_at=not_before, immediate=immediate)
     return message
 
 

@@ -22,9 +22,10 @@ from tests.conftest import complaint_payload
 from tests.workers.conftest import pg_app  # noqa: F401  (fixtures of the PostgreSQL restart tests)
 from tests.workers.test_pg_restart import cluster, post_case, restart_app  # noqa: F401
 
-# The request's own statements: SELECT the token (with its user), INSERT case, case_event, case_clock,
-# outbox_job (route_case and send_sms in one statement), sms_message, stat_dirty. SQLite adds the bump of
-# the day's counter (in the request's transaction there) and inserts the two outbox jobs one by one.
+# The request's own statements: SELECT the token (with its user), INSERT case, stat_dirty, case_event,
+# case_clock, sms_message, outbox_job (route_case and send_sms in one statement, just before the commit;
+# hotline/direct_insert.py). SQLite adds the bump of the day's counter (in the request's transaction
+# there) and inserts the two outbox jobs one by one.
 STATEMENT_BUDGET = {"postgresql": 7, "sqlite": 9}
 
 
