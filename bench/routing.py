@@ -564,6 +564,8 @@ def main() -> int:
                         help="longest wait for the last case to be routed after intake (default 60)")
     parser.add_argument("--backlog", type=int, default=2000, help="cases for the throughput phase (default 2000)")
     parser.add_argument("--noop", type=int, default=5000, help="messages of the bare no-op task (default 5000)")
+    parser.add_argument("--py-spy-steady", metavar="FILE", help="record a py-spy profile of the worker during the "
+                                                                   "steady intake phase (raw format)")
     parser.add_argument("--py-spy", metavar="FILE", help="record a py-spy profile of the worker draining the backlog "
                         "(raw collapsed stacks) into FILE")
     parser.add_argument("--database-url", default=os.environ.get("HOTLINE_BENCH_DATABASE_URL", DEFAULT_DB),
@@ -633,6 +635,11 @@ def main() -> int:
         # --- phase 1: steady intake, commit → routed latency -------------------------------------
         print(f"intake: {args.rate:g} cases/s for {args.seconds:g} s ...", flush=True)
         cpu0, load0 = process_cpu(worker.pid), monitor.snapshot()
+        spy = None
+        if args.py_spy_steady:  # a sample of the worker at the steady rate, one message per job
+            spy = subprocess.Popen([str(BIN / "py-spy"), "record", "--pid", str(worker.pid), "--format", "raw",
+                                    "--rate", "250", "--output", args.py_spy_steady], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
         intake = run_child(intake_child, (args.rate, args.seconds, args.threads, args.wait),
                            timeout=args.seconds + args.wait + 60)
         commit_at = dict(intake["commits"])
@@ -641,6 +648,9 @@ def main() -> int:
         # A case not routed within the wait counts as slower than any routed one.
         latencies = sorted((routed[c] - t) * 1000 if c in routed else math.inf for c, t in commit_at.items())
         intake_jobs = job_states()
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(30)
 
         # --- phase 2: backlog, one worker's throughput -------------------------------------------
         print(f"backlog: {args.backlog} cases held back, then published at once ...", flush=True)
