@@ -42,8 +42,8 @@ def publish_failed() -> None:
 def enqueue(task: str, payload: dict, dedupe_key: str, available_at: datetime | None = None,
             immediate: bool = False) -> OutboxJob:
     """Add a job to the caller's transaction; `available_at` None is now. `immediate` (intake's hot path):
-    the transaction's jobs so marked are written together by one Core statement just before it commits
-    (hotline/direct_insert.py), not by the unit of work; the job has no id until then."""
+    the transaction's jobs so marked are written together by one Core statement (hotline/direct_insert.py)
+    just before it commits, or before its next ORM query; the job has no id until then."""
     job = OutboxJob(task=task, payload=payload, dedupe_key=dedupe_key, available_at=available_at)
     if immediate:
         db.session.info.setdefault(_BATCH, []).append(job)
@@ -56,13 +56,10 @@ def enqueue(task: str, payload: dict, dedupe_key: str, available_at: datetime | 
     return job
 
 
-@event.listens_for(Session, "before_commit")
 def _write_batch(session: Session) -> None:
-    # Registered before _notify_relays below, so that a job left to the relay wakes it.
+    """Write the jobs of enqueue(immediate=True) waiting in the session, in one statement."""
     batch = session.info.pop(_BATCH, None)
-    if not batch or session.in_nested_transaction():
-        if batch:
-            session.info[_BATCH] = batch  # a savepoint's commit: the outer one writes them
+    if not batch:
         return
     now, publish = utcnow(), publishes_on_commit()
     for job in batch:
@@ -75,6 +72,22 @@ def _write_batch(session: Session) -> None:
             flushed.append(Job(job.id, job.task))
         else:
             session.info[WAKE_KEY] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _write_batch_at_commit(session: Session) -> None:
+    # Registered before _notify_relays below, so that a job left to the relay wakes it. A savepoint's
+    # commit leaves them to the outer one.
+    if not session.in_nested_transaction():
+        _write_batch(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _write_batch_before_reading(state) -> None:
+    # An ORM query later in the same transaction sees the jobs, as it would see flushed ones (the demo
+    # settles its history's jobs that way).
+    if state.session.info.get(_BATCH):
+        _write_batch(state.session)
 
 
 @event.listens_for(Session, "before_flush")
