@@ -15,7 +15,8 @@ def queue_message(*, kind: str, template_code: str, params: dict, to_phone: str,
                   not_before: datetime | None = None, immediate: bool = False) -> SmsMessage:
     """Queue one message in the caller's transaction. Whether it may go, and when, is decided when it
     is sent (hotline/sms/policy.py): a refused message ends `cancelled` with its reason, never dropped.
-    `immediate`: INSERT both rows now (hotline/direct_insert.py), not at the next flush."""
+    `immediate`: INSERT the message now (hotline/direct_insert.py), and its job with the transaction's
+    other batched jobs (hotline/outbox/operations.py enqueue), not at the next flush."""
     message = SmsMessage(case_id=case_id, alert_id=alert_id, kind=kind, template_code=template_code, params=params,
                          to_phone=to_phone, dedupe_key=dedupe_key, not_before=not_before)
     if immediate:
