@@ -225,3 +225,16 @@ def test_rulebook_page_shows_both_versions_and_copies_the_latest(client, make_us
                                                      "effective_from": "2027-01-01", "csrf_token": csrf})
     assert response.status_code == 302
     assert db.session.scalar(select(func.count()).where(DeadlineRule.version == "local-2027")) == 8
+
+
+def test_a_clock_started_after_a_calendar_import_counts_the_new_days(app):
+    """Intake remembers the due date per start day (hotline/deadlines/operations.py _due_for_start); an
+    imported holiday drops that memo with the calendar's cached copy, so the next clock counts it."""
+    from hotline.deadlines.operations import _due_for_start
+    started = datetime(2031, 3, 3, 2, 0, tzinfo=UTC)  # a Monday in a year with no calendar yet
+    _, before, _ = _due_for_start(started, 7, "working", "Asia/Shanghai")
+    assert _due_for_start(started, 7, "working", "Asia/Shanghai")[1] == before  # remembered
+    import_calendar_days([(date(2031, 3, 5), "holiday", "测试假日")])
+    db.session.commit()
+    _, after, _ = _due_for_start(started, 7, "working", "Asia/Shanghai")
+    assert after == before + timedelta(days=1)
