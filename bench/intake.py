@@ -28,13 +28,10 @@ import asyncio
 import cProfile
 import io
 import json
-import math
 import os
 import pstats
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,10 +41,11 @@ import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: `bench` imports as a package from the top
+from bench.common import free_port, percentile, reset_database, revision, stop_process  # noqa: E402
+
 BIN = ROOT / ".venv" / "bin"
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/hotline_intake_bench"
-PROTECTED = {"test", "hotline_main_pg", "hotline_workers", "hotline_ci", "hotline_bench", "hotline_stats_bench",
-             "postgres", "template0", "template1"}
 TARGET_RATE, TARGET_P99_MS, TARGET_RATIO = 300, 100, 0.5
 USERNAME = "bench-operator"
 
@@ -66,12 +64,6 @@ def case_body(i: int, categories: list[tuple[str, str]]) -> dict:
         axis, code = categories[i % len(categories)]
         body["category"] = {axis: code}
     return body
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    return sorted_values[max(1, math.ceil(p / 100 * len(sorted_values))) - 1]
 
 
 # --- the load client -----------------------------------------------------------------------------------
@@ -157,11 +149,6 @@ async def closed_loop(url: str, headers: dict, bodies: list[bytes], connections:
 
 # --- processes and CPU -----------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def cpu_seconds(pid: int) -> float:
     try:
@@ -234,17 +221,6 @@ def start_gunicorn(args: list[str], log: Path, env: dict) -> subprocess.Popen:
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def stop_process(proc: subprocess.Popen | None, grace: float = 10.0) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
     import urllib.error
     import urllib.request
@@ -260,20 +236,6 @@ def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)
     raise TimeoutError(f"gunicorn did not answer within {timeout:.0f} s")
-
-
-def reset_database(url: str) -> str:
-    import psycopg
-    from sqlalchemy.engine import make_url
-    parsed = make_url(url)
-    name = parsed.database
-    if not name or name in PROTECTED or name.endswith("_test"):
-        sys.exit(f"refusing to drop database {name!r}: give a database of the bench's own")
-    maintenance = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name
 
 
 def redis_commands(client) -> int:
@@ -422,16 +384,6 @@ def in_process_figures(token: str, bodies: list[dict], profile_requests: int) ->
 
 # --- main ------------------------------------------------------------------------------------------------
 
-def revision() -> str:
-    try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                             timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return rev + (" (with uncommitted changes)" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -514,7 +466,6 @@ def main() -> int:
         plain.write_text("# the bare endpoint's settings: nothing but the timeout\ntimeout = 60\n")
         servers = [("app", ROOT / "gunicorn.conf.py", "wsgi:app", "/api/v1/cases")]
         if not args.skip_bare:
-            sys.path.insert(0, str(ROOT))
             from bench import bare_app
             bare_app.create_table(bare_app.app)
             with bare_app.app.app_context():

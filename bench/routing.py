@@ -35,7 +35,6 @@ import os
 import queue
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,9 +44,11 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: `bench` imports as a package from the top
+from bench.common import free_port, percentile, reset_database, revision, stop_process  # noqa: E402
+
 BIN = ROOT / ".venv" / "bin"
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/hotline_bench"
-PROTECTED = {"test", "hotline_main_pg", "hotline_workers", "hotline_ci", "postgres", "template0", "template1"}
 LATENCY_TARGET_MS = 1000
 RSS_TARGET_MB = 200
 HANDLERS_PER_BUREAU = 2
@@ -81,14 +82,6 @@ def complaint_payload(i: int) -> dict:
             "business": {"name": f"测试商店{i % 97}", "address": ADDRESSES[i % len(ADDRESSES)]},
             "subject": "质量问题", "description": "商品有质量问题。", "demand": "退货",
             "amount": "100.00", "occurred_on": "2026-11-01"}
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,26 +219,6 @@ def backlog_child(count: int, batch: int, results: mp.Queue) -> None:
 # The orchestrator.
 # ---------------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def reset_database(url: str) -> str:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    name = parsed.database
-    if not name or name in PROTECTED:
-        sys.exit(f"refusing to drop database {name!r}: give a database of the bench's own")
-    maintenance = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name
-
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
     deadline = time.monotonic() + timeout
@@ -255,17 +228,6 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def stop_process(proc: subprocess.Popen | None, grace: float = 10.0) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
 
 
 def run_child(target, args: tuple, timeout: float) -> dict:
@@ -525,17 +487,6 @@ def load_line(before: tuple[float, dict[str, float]], after: tuple[float, dict[s
 def worker_line(worker_s: float, wall: float, cases: int) -> str:
     return (f"{worker_s / max(1, cases) * 1000:.1f} ms per case (route + receipt SMS), "
             f"{worker_s / max(1e-9, wall):.0%} of one core")
-
-
-def revision() -> str:
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "hotline", "workers", "config.py"], cwd=ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return f"{head}{' + local changes' if dirty else ''}" if head else "unknown"
 
 
 def vm_status(pid: int) -> dict[str, int]:
